@@ -1,0 +1,3 @@
+from astroctl.cli import main
+
+main()

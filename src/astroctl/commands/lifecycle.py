@@ -1,0 +1,33 @@
+"""``astroctl lifecycle``: the maintenance status of every line."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from astroctl import lifecycle as core
+from astroctl import render
+from astroctl.commands.options import FormatOption, state
+from astroctl.errors import InputError
+
+
+def _day(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--on {text!r} is not a date such as 2024-06-30") from None
+
+
+def lifecycle(
+    ctx: typer.Context,
+    on: Annotated[
+        str | None, typer.Option("--on", help="The day to judge on (default: today).")
+    ] = None,
+    fmt: FormatOption = render.Format.table,
+) -> None:
+    """Per line: channel, latest release, end of maintenance and status."""
+    render.lifecycle(core.lifecycle(state(ctx).matrix(), _day(on)), fmt)

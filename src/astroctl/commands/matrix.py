@@ -1,0 +1,96 @@
+"""``astroctl matrix``: show, validate and query the compatibility matrix."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from astroctl import compat, environment, render, selectors, store
+from astroctl.commands.options import FormatOption, announce, state
+from astroctl.errors import ChecksFailed, MatrixInvalid
+
+app = typer.Typer(help="Show, validate and query the compatibility matrix.", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    selector: Annotated[
+        list[str] | None,
+        typer.Argument(help="Releases to show: 9.2.0, 9.2, 9 or latest.", show_default=False),
+    ] = None,
+    all_releases: Annotated[
+        bool, typer.Option("--all", help="One row per release (with selectors: every match).")
+    ] = False,
+    fmt: FormatOption = render.Format.table,
+) -> None:
+    """The parity table, one row per major line; --all or selectors: one row per release."""
+    matrix = state(ctx).matrix()
+    if not selector:
+        if all_releases:
+            render.releases(matrix.releases, fmt)
+        else:
+            render.parity(matrix, compat.parity(matrix), fmt)
+        return
+    chosen = []
+    for text in selector:
+        if all_releases:
+            chosen.extend(selectors.select_all(matrix, text))
+        else:
+            selection = selectors.select(matrix, text)
+            announce(selection)
+            chosen.append(selection.release)
+    unique = {r.name: r for r in chosen}
+    render.releases(sorted(unique.values(), key=lambda r: r.version), fmt)
+
+
+@app.command("validate")
+def validate(ctx: typer.Context, fmt: FormatOption = render.Format.table) -> None:
+    """Check every invariant of the matrix file; exit 3 listing every violation."""
+    source = state(ctx).source()
+    try:
+        matrix = store.load(source.path)
+    except MatrixInvalid as exc:
+        render.validation(exc.path, None, [str(v) for v in exc.violations], fmt)
+        raise ChecksFailed(exc.message) from None
+    render.validation(str(source.path), matrix, [], fmt)
+
+
+@app.command("lookup")
+def lookup(
+    ctx: typer.Context,
+    airflow: Annotated[
+        str, typer.Option("--airflow", help="An Airflow version (2.7.2) or minor (2.7).")
+    ],
+    fmt: FormatOption = render.Format.table,
+) -> None:
+    """The releases that ship an Airflow version or minor."""
+    result = compat.lookup_airflow(state(ctx).matrix(), airflow)
+    if not result.releases:
+        render.warn(f"no release ships Airflow {result.airflow}")
+    render.lookup(result, fmt)
+
+
+@app.command("env")
+def env(
+    ctx: typer.Context,
+    selector: Annotated[str, typer.Argument(help="The release (default: latest).")] = "latest",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Running workers across all worker queues.")
+    ] = None,
+    max_tasks_per_worker: Annotated[
+        int | None, typer.Option("--max-tasks-per-worker", help="Tasks each worker may run.")
+    ] = None,
+    fmt: FormatOption = render.Format.table,
+) -> None:
+    """The runtime's default environment variables; formulas computed from the options."""
+    matrix = state(ctx).matrix()
+    selection = selectors.select(matrix, selector)
+    announce(selection)
+    inputs = {
+        name: value
+        for name, value in (("workers", workers), ("max_tasks_per_worker", max_tasks_per_worker))
+        if value is not None
+    }
+    render.env(environment.release_env(matrix, selection.release, inputs), fmt)

@@ -1,0 +1,58 @@
+"""Maintenance status of each line on a given day (the lifecycle policy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from astroctl.compat import latest_of
+from astroctl.model import Matrix
+
+ENDING_WINDOW_DAYS = 30
+
+MAINTAINED = "maintained"
+ENDING = f"ending within {ENDING_WINDOW_DAYS} days"
+ENDED = "end of maintenance"
+
+
+@dataclass(frozen=True)
+class LineLifecycle:
+    major: int
+    channel: str
+    latest: str | None
+    end_of_maintenance: date
+    status: str
+    days_left: int  # negative once maintenance has ended
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    on: date
+    lines: tuple[LineLifecycle, ...]
+
+
+def status_on(end_of_maintenance: date, on: date) -> str:
+    """A line is maintained through its end-of-maintenance day itself."""
+    days_left = (end_of_maintenance - on).days
+    if days_left < 0:
+        return ENDED
+    if days_left <= ENDING_WINDOW_DAYS:
+        return ENDING
+    return MAINTAINED
+
+
+def lifecycle(matrix: Matrix, on: date) -> Lifecycle:
+    rows = []
+    for major in sorted(matrix.lines):
+        line = matrix.lines[major]
+        rows.append(
+            LineLifecycle(
+                major=major,
+                channel=line.channel,
+                latest=latest_of(matrix.releases_of(major)),
+                end_of_maintenance=line.end_of_maintenance,
+                status=status_on(line.end_of_maintenance, on),
+                days_left=(line.end_of_maintenance - on).days,
+            )
+        )
+    return Lifecycle(on=on, lines=tuple(rows))

@@ -1,0 +1,327 @@
+"""The one render layer: results become a rich table, JSON or markdown on stdout.
+
+stdout carries only the payload; warnings and errors go to stderr (:func:`warn`, :func:`error`).
+User text is never parsed as rich markup. Rich is imported only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from astroctl.compat import AirflowLookup, LineParity
+from astroctl.environment import ReleaseEnv
+from astroctl.lifecycle import Lifecycle
+from astroctl.model import Matrix, Release
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A titled table of plain strings: the common form of every tabular result."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+# -- stderr -----------------------------------------------------------------------------------
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"astroctl: warning: {message}\n")
+
+
+def error(message: str) -> None:
+    sys.stderr.write(f"astroctl: error: {message}\n")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"{message}\n")
+
+
+# -- primitives -------------------------------------------------------------------------------
+
+
+def _emit(fmt: Format, grids: Sequence[Grid], payload: Any, markdown: str | None = None) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    elif fmt is Format.markdown:
+        text = markdown if markdown is not None else "\n\n".join(_markdown(g) for g in grids)
+        sys.stdout.write(text.rstrip("\n") + "\n")
+    else:
+        _tables(grids)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _tables(grids: Sequence[Grid]) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=sys.stdout, highlight=False, emoji=False)
+    for index, grid in enumerate(grids):
+        table = Table(title=grid.title or None, box=box.SIMPLE_HEAD, title_justify="left")
+        for column in grid.columns:
+            table.add_column(column, overflow="fold")
+        for row in grid.rows:
+            table.add_row(*(Text(cell) for cell in row))
+        if index:
+            console.print()
+        console.print(table)
+
+
+def _markdown(grid: Grid) -> str:
+    def line(cells: Iterable[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    parts = [f"## {grid.title}", ""] if grid.title else []
+    parts.append(line(grid.columns))
+    parts.append("|" + "|".join("---" for _ in grid.columns) + "|")
+    parts.extend(line(row) for row in grid.rows)
+    return "\n".join(parts)
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "-"
+
+
+def _list(values: Iterable[str]) -> str:
+    return ", ".join(values)
+
+
+# -- matrix -----------------------------------------------------------------------------------
+
+
+def release_json(release: Release) -> dict[str, Any]:
+    """A release as JSON, line defaults applied (the SPEC's matrix show fields and more)."""
+    return {
+        "version": release.name,
+        "airflow": release.airflow,
+        "python": release.python,
+        "python_versions": list(release.python_versions),
+        "os": release.os,
+        "architectures": list(release.architectures),
+        "released": _day(release.released) if release.released else None,
+        "yanked": release.yanked,
+        "prerelease": release.is_prerelease,
+        "channel": release.channel,
+        "end_of_maintenance": release.end_of_maintenance.isoformat(),
+        "packages": dict(release.packages),
+        "flavors": {name: dict(pins) for name, pins in release.flavors.items()},
+    }
+
+
+def parity(matrix: Matrix, rows: Sequence[LineParity], fmt: Format) -> None:
+    """The default view of ``matrix show``: one row per major line."""
+    grid = Grid(
+        "Astro Runtime lines",
+        (
+            "Runtime",
+            "Airflow",
+            "Python",
+            "Python distributions",
+            "OS",
+            "Architectures",
+            "Channel",
+            "End of maintenance",
+            "Latest",
+        ),
+        tuple(
+            (
+                str(row.major),
+                row.airflow or "-",
+                row.python,
+                _list(row.python_versions),
+                row.os,
+                _list(row.architectures),
+                row.channel,
+                row.end_of_maintenance.isoformat(),
+                row.latest or "-",
+            )
+            for row in rows
+        ),
+    )
+    payload = {
+        "lines": [
+            {
+                "line": row.major,
+                "airflow": row.airflow,
+                "python": row.python,
+                "python_versions": list(row.python_versions),
+                "os": row.os,
+                "architectures": list(row.architectures),
+                "channel": row.channel,
+                "end_of_maintenance": row.end_of_maintenance.isoformat(),
+                "releases": row.releases,
+                "latest": row.latest,
+            }
+            for row in rows
+        ],
+        "releases": [release_json(r) for r in matrix.releases],
+    }
+    _emit(fmt, [grid], payload, _seed_markdown(rows))
+
+
+def _seed_markdown(rows: Sequence[LineParity]) -> str:
+    """The seed document's three tables: parity, Python versioning, system distribution."""
+
+    def architectures(values: Sequence[str]) -> str:
+        return " and ".join(value.upper() for value in values)
+
+    grids = [
+        Grid(
+            "Astro Runtime and Apache Airflow parity",
+            ("Astro Runtime", "Apache Airflow version"),
+            tuple((str(r.major), r.airflow or "-") for r in rows),
+        ),
+        Grid(
+            "Python versioning",
+            ("Astro Runtime", "Python version", "Python distributions"),
+            tuple((str(r.major), r.python, _list(r.python_versions)) for r in rows),
+        ),
+        Grid(
+            "System distribution",
+            ("Astro Runtime", "Operating System (OS)", "Architecture"),
+            tuple((str(r.major), r.os, architectures(r.architectures)) for r in rows),
+        ),
+    ]
+    return "\n\n".join(_markdown(g) for g in grids)
+
+
+def _release_grid(title: str, releases: Sequence[Release]) -> Grid:
+    return Grid(
+        title,
+        (
+            "Version",
+            "Airflow",
+            "Python",
+            "Python distributions",
+            "OS",
+            "Architectures",
+            "Released",
+            "Channel",
+            "End of maintenance",
+            "Yanked",
+        ),
+        tuple(
+            (
+                r.name,
+                r.airflow,
+                r.python,
+                _list(r.python_versions),
+                r.os,
+                _list(r.architectures),
+                _day(r.released),
+                r.channel,
+                r.end_of_maintenance.isoformat(),
+                r.yanked or "",
+            )
+            for r in releases
+        ),
+    )
+
+
+def releases(items: Sequence[Release], fmt: Format) -> None:
+    """``matrix show --all`` or with selectors: one row per release."""
+    _emit(
+        fmt,
+        [_release_grid("Astro Runtime releases", items)],
+        {"releases": [release_json(r) for r in items]},
+    )
+
+
+def lookup(result: AirflowLookup, fmt: Format) -> None:
+    _emit(
+        fmt,
+        [_release_grid(f"Releases shipping Airflow {result.airflow}", result.releases)],
+        {"airflow": result.airflow, "releases": [release_json(r) for r in result.releases]},
+    )
+
+
+def env(result: ReleaseEnv, fmt: Format) -> None:
+    grid = Grid(
+        f"Default environment of Astro Runtime {result.release}",
+        ("Variable", "Value", "Description"),
+        tuple(
+            (v.name, v.value if v.value is not None else f"= {v.formula}", v.description)
+            for v in result.variables
+        ),
+    )
+    payload = {
+        "release": result.release,
+        "env": [
+            {
+                "name": v.name,
+                "value": v.value,
+                "formula": v.formula,
+                "description": v.description,
+            }
+            for v in result.variables
+        ],
+    }
+    _emit(fmt, [grid], payload)
+
+
+def lifecycle(result: Lifecycle, fmt: Format) -> None:
+    grid = Grid(
+        f"Maintenance on {result.on.isoformat()}",
+        ("Runtime", "Channel", "Latest", "End of maintenance", "Days left", "Status"),
+        tuple(
+            (
+                str(row.major),
+                row.channel,
+                row.latest or "-",
+                row.end_of_maintenance.isoformat(),
+                str(row.days_left),
+                row.status,
+            )
+            for row in result.lines
+        ),
+    )
+    payload = {
+        "on": result.on.isoformat(),
+        "lines": [
+            {
+                "line": row.major,
+                "channel": row.channel,
+                "latest": row.latest,
+                "end_of_maintenance": row.end_of_maintenance.isoformat(),
+                "days_left": row.days_left,
+                "status": row.status,
+            }
+            for row in result.lines
+        ],
+    }
+    _emit(fmt, [grid], payload)
+
+
+def validation(path: str, matrix: Matrix | None, problems: Sequence[str], fmt: Format) -> None:
+    """``matrix validate``: a summary on success; the problems themselves go to stderr."""
+    payload: dict[str, Any] = {"file": path, "valid": not problems, "problems": list(problems)}
+    if matrix is not None:
+        pins = sum(len(r.packages) for r in matrix.releases)
+        payload.update(lines=len(matrix.lines), releases=len(matrix.releases), pins=pins)
+    if fmt is Format.json:
+        _emit(fmt, [], payload)
+    elif matrix is not None:
+        sys.stdout.write(
+            f"{path}: valid ({payload['releases']} releases, {payload['lines']} lines, "
+            f"{payload['pins']} package pins)\n"
+        )

@@ -1,0 +1,93 @@
+"""Version grammars: runtime versions are semver, Airflow and package versions are PEP 440.
+
+Order is always by version, never by date.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import semver
+from packaging.version import VERSION_PATTERN, InvalidVersion, Version
+
+_PEP440 = re.compile(r"^\s*" + VERSION_PATTERN + r"\s*$", re.VERBOSE | re.IGNORECASE)
+_NORMALIZED_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_NAME_SEPARATORS = re.compile(r"[-_.]+")
+_PYTHON = re.compile(r"^3\.(?:0|[1-9][0-9]*)$")
+
+
+class RuntimeVersionError(ValueError):
+    """A runtime version that is not semver, with the reason."""
+
+
+def parse_runtime(text: str) -> semver.Version:
+    """Parse a runtime version: strict semver, prereleases allowed, build metadata refused.
+
+    Build metadata is refused because a runtime version becomes a Docker tag, and Docker tags
+    cannot carry '+'.
+    """
+    try:
+        version = semver.Version.parse(text)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeVersionError(
+            f"{text!r} is not a semantic version (MAJOR.MINOR.PATCH, prereleases as 9.3.0-rc.1)"
+        ) from exc
+    if version.build is not None:
+        raise RuntimeVersionError(
+            f"{text!r} carries build metadata; runtime versions become Docker tags, "
+            "which cannot hold '+'"
+        )
+    return version
+
+
+def is_pep440(text: str) -> bool:
+    """Whether ``text`` is a valid PEP 440 version (fast: a regex, no object)."""
+    return _PEP440.match(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def parse_pep440(text: str) -> Version:
+    """Parse a PEP 440 version, raising ``InvalidVersion`` with the text on failure."""
+    return Version(text)
+
+
+def airflow_minor(text: str) -> str:
+    """The ``X.Y`` minor series of an Airflow version (``2.7.2+astro.1`` -> ``2.7``)."""
+    release = parse_pep440(text).release
+    minor = release[1] if len(release) > 1 else 0
+    return f"{release[0]}.{minor}"
+
+
+def is_normalized_name(name: str) -> bool:
+    """Whether ``name`` is a normalized distribution name (PEP 503: lowercase, '-' only)."""
+    return _NORMALIZED_NAME.match(name) is not None
+
+
+def normalize_name(name: str) -> str:
+    """The PEP 503 normalized form of a distribution name."""
+    return _NAME_SEPARATORS.sub("-", name).lower()
+
+
+def is_python_version(text: str) -> bool:
+    """Whether ``text`` names a CPython minor series such as ``3.11``."""
+    return _PYTHON.match(text) is not None
+
+
+def python_key(text: str) -> tuple[int, ...]:
+    """A sort key for ``X.Y`` Python versions (3.9 < 3.10)."""
+    return tuple(int(part) for part in text.split("."))
+
+
+__all__ = [
+    "InvalidVersion",
+    "RuntimeVersionError",
+    "airflow_minor",
+    "is_normalized_name",
+    "is_pep440",
+    "is_python_version",
+    "normalize_name",
+    "parse_pep440",
+    "parse_runtime",
+    "python_key",
+]
