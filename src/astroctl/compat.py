@@ -75,7 +75,9 @@ def lookup_airflow(matrix: Matrix, airflow: str) -> AirflowLookup:
     try:
         wanted = parse_pep440(text)
     except InvalidVersion:
-        raise InputError(f"--airflow {airflow!r} is not a PEP 440 version such as 2.7.2 or 2.7") from None
+        raise InputError(
+            f"--airflow {airflow!r} is not a PEP 440 version such as 2.7.2 or 2.7"
+        ) from None
     if len(wanted.release) == 2 and not (wanted.pre or wanted.post or wanted.dev or wanted.local):
         minor = f"{wanted.release[0]}.{wanted.release[1]}"
         found = tuple(r for r in matrix.releases if airflow_minor(r.airflow) == minor)

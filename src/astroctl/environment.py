@@ -31,9 +31,9 @@ def release_env(matrix: Matrix, release: Release, inputs: Mapping[str, int]) -> 
 
     Giving some but not all of a formula's inputs is an error that names the missing option.
     """
-    for name, value in inputs.items():
-        if value < 0:
-            raise InputError(f"{VARIABLES[name]} must not be negative (got {value})")
+    for name, given in inputs.items():
+        if given < 0:
+            raise InputError(f"{VARIABLES[name]} must not be negative (got {given})")
     rows = []
     for var in matrix.env.values():
         value = var.value

@@ -1,4 +1,4 @@
-"""The one error hierarchy: every failure a user can cause carries its exit code (SPEC section 8)."""
+"""The one error hierarchy: each failure a user can cause carries its exit code (SPEC 8)."""
 
 from __future__ import annotations
 

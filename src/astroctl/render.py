@@ -7,11 +7,12 @@ User text is never parsed as rich markup. Rich is imported only when a table is 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from astroctl.compat import AirflowLookup, LineParity
@@ -20,7 +21,7 @@ from astroctl.lifecycle import Lifecycle
 from astroctl.model import Matrix, Release
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
@@ -69,6 +70,10 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+_MIN_WIDTH = 10
+_UNBOUNDED = 10_000
+
+
 def _tables(grids: Sequence[Grid]) -> None:
     from rich import box
     from rich.console import Console
@@ -77,14 +82,25 @@ def _tables(grids: Sequence[Grid]) -> None:
 
     console = Console(file=sys.stdout, highlight=False, emoji=False)
     for index, grid in enumerate(grids):
-        table = Table(title=grid.title or None, box=box.SIMPLE_HEAD, title_justify="left")
-        for column in grid.columns:
-            table.add_column(column, overflow="fold")
+        table = Table(
+            title=grid.title or None, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False
+        )
+        for position, column in enumerate(grid.columns):
+            cells = [column, *(row[position] for row in grid.rows)]
+            # Wrap at spaces only: a column is never narrower than its longest word.
+            longest = max(len(word) for cell in cells for word in (cell.split() or [""]))
+            table.add_column(column, min_width=min(longest, _MIN_WIDTH), overflow="fold")
         for row in grid.rows:
             table.add_row(*(Text(cell) for cell in row))
         if index:
             console.print()
-        console.print(table)
+        if not console.is_terminal and not os.environ.get("COLUMNS"):
+            # Piped output is not squeezed to 80 columns: it is drawn at its natural width.
+            wide = Console(file=sys.stdout, width=_UNBOUNDED)
+            width = wide.measure(table).maximum
+            Console(file=sys.stdout, highlight=False, emoji=False, width=width).print(table)
+        else:
+            console.print(table)
 
 
 def _markdown(grid: Grid) -> str:
@@ -103,7 +119,7 @@ def _day(value: date | None) -> str:
 
 
 def _list(values: Iterable[str]) -> str:
-    return ", ".join(values)
+    return " ".join(values)
 
 
 # -- matrix -----------------------------------------------------------------------------------
@@ -136,12 +152,11 @@ def parity(matrix: Matrix, rows: Sequence[LineParity], fmt: Format) -> None:
             "Runtime",
             "Airflow",
             "Python",
-            "Python distributions",
+            "Python dists",
             "OS",
             "Architectures",
             "Channel",
             "End of maintenance",
-            "Latest",
         ),
         tuple(
             (
@@ -153,7 +168,6 @@ def parity(matrix: Matrix, rows: Sequence[LineParity], fmt: Format) -> None:
                 _list(row.architectures),
                 row.channel,
                 row.end_of_maintenance.isoformat(),
-                row.latest or "-",
             )
             for row in rows
         ),

@@ -39,7 +39,15 @@ PACKAGE_KEYS = ("maintained", "runtime_only", "index", "changelog")
 ENV_KEYS = ("value", "formula", "description")
 LINE_KEYS = ("channel", "end_of_maintenance", "python", "python_versions", "os", "architectures")
 OVERRIDABLE_KEYS = ("python", "python_versions", "os", "architectures")
-RELEASE_KEYS = ("version", "airflow", "released", "yanked", *OVERRIDABLE_KEYS, "packages", "flavors")
+RELEASE_KEYS = (
+    "version",
+    "airflow",
+    "released",
+    "yanked",
+    *OVERRIDABLE_KEYS,
+    "packages",
+    "flavors",
+)
 FLAVOR_KEYS = ("packages",)
 POLICY_KEYS = ("default", "packages")
 URL_PLACEHOLDERS = ("{airflow}", "{python}")
@@ -124,7 +132,12 @@ class _Checker:
 
     def day(self, table: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> Any:
         return self.typed(
-            table, key, where, _is_date, "a TOML date such as 2024-01-31 (unquoted)", required=required
+            table,
+            key,
+            where,
+            _is_date,
+            "a TOML date such as 2024-01-31 (unquoted)",
+            required=required,
         )
 
     def strings(self, table: Mapping[str, Any], key: str, where: str) -> Any:
@@ -231,9 +244,7 @@ def _upstream(check: _Checker, table: Mapping[str, Any]) -> Upstream:
     for placeholder in URL_PLACEHOLDERS:
         if placeholder not in url:
             check.add("upstream", "constraints_url", f"must contain {placeholder}")
-    return Upstream(
-        constraints_url=url, index_url=values.get("index_url", defaults.index_url)
-    )
+    return Upstream(constraints_url=url, index_url=values.get("index_url", defaults.index_url))
 
 
 def _package_facts(check: _Checker, table: Mapping[str, Any]) -> dict[str, PackageFacts]:
@@ -351,7 +362,11 @@ def _lines(check: _Checker, table: Mapping[str, Any]) -> tuple[dict[int, Line], 
         check.keys(entry, LINE_KEYS, where)
         before = len(check.violations)
         channel = check.typed(
-            entry, "channel", where, lambda v: v in CHANNELS, " or ".join(map(repr, CHANNELS)),
+            entry,
+            "channel",
+            where,
+            lambda v: v in CHANNELS,
+            " or ".join(map(repr, CHANNELS)),
             required=True,
         )
         eom = check.day(entry, "end_of_maintenance", where, required=True)
@@ -365,30 +380,14 @@ def _lines(check: _Checker, table: Mapping[str, Any]) -> tuple[dict[int, Line], 
 
 
 def _platform(
-    check: _Checker, table: Mapping[str, Any], where: str, *, required: bool, base: Line | None = None
+    check: _Checker,
+    table: Mapping[str, Any],
+    where: str,
+    *,
+    required: bool,
+    base: Line | None = None,
 ) -> dict[str, Any]:
     """python, python_versions and architectures of a line, or a release's overrides of them."""
-    python = check.string(table, "python", where, required=required)
-    if python is not _MISSING and not versions.is_python_version(python):
-        check.add(where, "python", f"{python!r} is not a Python version such as '3.11'")
-        python = _MISSING
-    python_versions = check.strings(table, "python_versions", where)
-    if required and python_versions is _MISSING and "python_versions" not in table:
-        python_versions = [python] if python is not _MISSING else _MISSING
-    if python_versions is not _MISSING:
-        bad = [p for p in python_versions if not versions.is_python_version(p)]
-        if bad:
-            check.add(where, "python_versions", f"{bad[0]!r} is not a Python version such as '3.11'")
-            python_versions = _MISSING
-    architectures = check.strings(table, "architectures", where)
-    if required and architectures is _MISSING and "architectures" not in table:
-        check.add(where, "architectures", "missing; expected an array such as ['amd64', 'arm64']")
-    if architectures is not _MISSING:
-        unknown = [a for a in architectures if a not in ARCHITECTURES]
-        if unknown or not architectures:
-            problem = f"unknown architecture {unknown[0]!r}" if unknown else "must not be empty"
-            check.add(where, "architectures", f"{problem} (supported: amd64, arm64)")
-            architectures = _MISSING
     fields: dict[str, Any] = {}
     if base is not None:
         fields = {
@@ -396,26 +395,60 @@ def _platform(
             "python_versions": base.python_versions,
             "architectures": base.architectures,
         }
-    if python is not _MISSING:
-        fields["python"] = python
-    if python_versions is not _MISSING:
-        fields["python_versions"] = tuple(sorted(python_versions, key=versions.python_key))
-    if architectures is not _MISSING:
-        fields["architectures"] = tuple(a for a in ARCHITECTURES if a in architectures)
-    if (
-        ("python" in table or "python_versions" in table)
-        and "python" in fields
-        and "python_versions" in fields
-        and fields["python"] not in fields["python_versions"]
-    ):
-        key = "python" if "python" in table else "python_versions"
+    fields.update(_pythons(check, table, where, required=required))
+    architectures = _architectures(check, table, where, required=required)
+    if architectures is not None:
+        fields["architectures"] = architectures
+    given = [key for key in ("python", "python_versions") if key in table]
+    python, known = fields.get("python"), fields.get("python_versions")
+    if given and python is not None and known is not None and python not in known:
         check.add(
             where,
-            key,
-            f"default Python {fields['python']} is not among python_versions "
-            f"({', '.join(fields['python_versions'])})",
+            given[0],
+            f"default Python {python} is not among python_versions ({', '.join(known)})",
         )
     return fields
+
+
+def _pythons(
+    check: _Checker, table: Mapping[str, Any], where: str, *, required: bool
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    python = check.string(table, "python", where, required=required)
+    if python is not _MISSING:
+        if versions.is_python_version(python):
+            fields["python"] = python
+        else:
+            check.add(where, "python", f"{python!r} is not a Python version such as '3.11'")
+    listed = check.strings(table, "python_versions", where)
+    if listed is _MISSING:
+        if required and "python_versions" not in table and "python" in fields:
+            fields["python_versions"] = (fields["python"],)
+        return fields
+    bad = [p for p in listed if not versions.is_python_version(p)]
+    if bad:
+        check.add(where, "python_versions", f"{bad[0]!r} is not a Python version such as '3.11'")
+    else:
+        fields["python_versions"] = tuple(sorted(listed, key=versions.python_key))
+    return fields
+
+
+def _architectures(
+    check: _Checker, table: Mapping[str, Any], where: str, *, required: bool
+) -> tuple[str, ...] | None:
+    listed = check.strings(table, "architectures", where)
+    if listed is _MISSING:
+        if required and "architectures" not in table:
+            check.add(
+                where, "architectures", "missing; expected an array such as ['amd64', 'arm64']"
+            )
+        return None
+    unknown = [a for a in listed if a not in ARCHITECTURES]
+    if unknown or not listed:
+        problem = f"unknown architecture {unknown[0]!r}" if unknown else "must not be empty"
+        check.add(where, "architectures", f"{problem} (supported: amd64, arm64)")
+        return None
+    return tuple(a for a in ARCHITECTURES if a in listed)
 
 
 def _name_problem(name: str) -> str:
@@ -451,9 +484,7 @@ class _PackageCheck:
                     valid = False
                     continue
                 if not versions.is_pep440(version):
-                    self.check.add(
-                        where, f"{key}.{name}", f"{version!r} is not a PEP 440 version"
-                    )
+                    self.check.add(where, f"{key}.{name}", f"{version!r} is not a PEP 440 version")
                     valid = False
                     continue
                 good_versions.add(version)
@@ -473,10 +504,16 @@ def _releases(
             continue
         name = release.name
         if name in seen:
-            check.add(f"release {name}", "version", f"duplicate: releases #{seen[name] + 1} and #{index + 1}")
+            check.add(
+                f"release {name}",
+                "version",
+                f"duplicate: releases #{seen[name] + 1} and #{index + 1}",
+            )
             continue
         seen[name] = index
-        parity[release.major].append((release.version, name, versions.airflow_minor(release.airflow)))
+        parity[release.major].append(
+            (release.version, name, versions.airflow_minor(release.airflow))
+        )
         built.append(release)
     _check_parity(check, parity)
     return built
@@ -512,7 +549,11 @@ def _release(
     if version is not None:
         line = lines.get(int(version.major))
         if line is None and int(version.major) not in declared:
-            check.add(where, "version", f"line {version.major} is missing; add a [lines.{version.major}] table")
+            check.add(
+                where,
+                "version",
+                f"line {version.major} is missing; add a [lines.{version.major}] table",
+            )
     platform = _platform(check, entry, where, required=False, base=line)
     packages = pins.pins(check.table(entry, "packages", where), where, "packages")
     flavors = _flavors(check, check.table(entry, "flavors", where), where, pins)

@@ -52,7 +52,8 @@ def select_all(matrix: Matrix, selector: str) -> tuple[Release, ...]:
         return (_exact(matrix, selector, text).release,)
     minor = None if prefix.group(2) is None else int(prefix.group(2))
     found = tuple(
-        r for r in matrix.releases
+        r
+        for r in matrix.releases
         if r.major == int(prefix.group(1)) and (minor is None or r.version.minor == minor)
     )
     if not found:
@@ -64,16 +65,16 @@ def _matching(matrix: Matrix, major: int, minor: int | None) -> list[Release]:
     return [
         r
         for r in matrix.releases
-        if r.major == major
-        and (minor is None or r.version.minor == minor)
-        and not r.is_prerelease
+        if r.major == major and (minor is None or r.version.minor == minor) and not r.is_prerelease
     ]
 
 
 def _highest(candidates: Iterable[Release], selector: str, scope: str) -> Selection:
     finals = sorted((r for r in candidates if not r.is_prerelease), key=lambda r: r.version)
     if not finals:
-        raise SelectorError(f"no final release matches {selector!r} (prereleases only when spelled exactly)")
+        raise SelectorError(
+            f"no final release matches {selector!r} (prereleases only when spelled exactly)"
+        )
     good = [r for r in finals if not r.is_yanked]
     if good:
         return Selection(selector, good[-1])

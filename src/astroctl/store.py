@@ -1,7 +1,7 @@
 """Where the matrix lives and how it is read and written (SPEC section 2).
 
-Discovery order: ``--matrix PATH``, then ``$ASTROCTL_MATRIX``, then ``data/compatibility.toml`` found
-by walking up from the working directory, then the default embedded in the package.
+Discovery order: ``--matrix PATH``, then ``$ASTROCTL_MATRIX``, then ``data/compatibility.toml``
+found by walking up from the working directory, then the default embedded in the package.
 """
 
 from __future__ import annotations

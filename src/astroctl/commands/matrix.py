@@ -9,6 +9,7 @@ import typer
 from astroctl import compat, environment, render, selectors, store
 from astroctl.commands.options import FormatOption, announce, state
 from astroctl.errors import ChecksFailed, MatrixInvalid
+from astroctl.model import Release
 
 app = typer.Typer(help="Show, validate and query the compatibility matrix.", no_args_is_help=True)
 
@@ -33,7 +34,7 @@ def show(
         else:
             render.parity(matrix, compat.parity(matrix), fmt)
         return
-    chosen = []
+    chosen: list[Release] = []
     for text in selector:
         if all_releases:
             chosen.extend(selectors.select_all(matrix, text))

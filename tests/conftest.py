@@ -1,0 +1,97 @@
+"""Shared fixtures: one ``invoke`` for the CLI, a pinned terminal, and no network but loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from astroctl import cli
+
+REPO = Path(__file__).resolve().parents[1]
+MATRIX = REPO / "data" / "compatibility.toml"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, str | bytes):
+        return True  # a unix socket path
+    if not (isinstance(address, tuple) and address):
+        return False
+    host = str(address[0])
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the internet: any connection off loopback fails loudly."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guard(address: Any) -> None:
+        if not _is_loopback(address):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        guard(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        guard(address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A fixed, colourless terminal, and a working directory outside the project."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("LINES", "50")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("ASTROCTL_MATRIX", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Invoke:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str | Path, matrix: Path | None = MATRIX) -> Result:
+        """Run ``astroctl [--matrix M] ARGS`` in-process through the real entry point."""
+        argv = [str(a) for a in args]
+        if matrix is not None:
+            argv = ["--matrix", str(matrix), *argv]
+        self.capsys.readouterr()
+        code = 0
+        try:
+            cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = self.capsys.readouterr()
+        return Result(code, out, err)
+
+
+@pytest.fixture
+def invoke(capsys: pytest.CaptureFixture[str]) -> Iterator[Invoke]:
+    yield Invoke(capsys)
