@@ -75,32 +75,49 @@ _UNBOUNDED = 10_000
 
 
 def _tables(grids: Sequence[Grid]) -> None:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     console = Console(file=sys.stdout, highlight=False, emoji=False)
     for index, grid in enumerate(grids):
-        table = Table(
-            title=grid.title or None, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False
-        )
-        for position, column in enumerate(grid.columns):
-            cells = [column, *(row[position] for row in grid.rows)]
-            # Wrap at spaces only: a column is never narrower than its longest word.
-            longest = max(len(word) for cell in cells for word in (cell.split() or [""]))
-            table.add_column(column, min_width=min(longest, _MIN_WIDTH), overflow="fold")
-        for row in grid.rows:
-            table.add_row(*(Text(cell) for cell in row))
+        table = _rich_table(grid)
         if index:
-            console.print()
-        if not console.is_terminal and not os.environ.get("COLUMNS"):
-            # Piped output is not squeezed to 80 columns: it is drawn at its natural width.
-            wide = Console(file=sys.stdout, width=_UNBOUNDED)
-            width = wide.measure(table).maximum
-            Console(file=sys.stdout, highlight=False, emoji=False, width=width).print(table)
-        else:
+            sys.stdout.write("\n")
+        if console.is_terminal:
             console.print(table)
+            continue
+        # Piped output: drawn at its natural width (unless COLUMNS says otherwise), no trailing
+        # blanks, so it greps, diffs and pastes cleanly.
+        width = None if os.environ.get("COLUMNS") else _UNBOUNDED
+        plain = Console(file=sys.stdout, highlight=False, emoji=False, width=width)
+        if width is not None:
+            plain = Console(
+                file=sys.stdout,
+                highlight=False,
+                emoji=False,
+                width=plain.measure(table).maximum,
+            )
+        with plain.capture() as captured:
+            plain.print(table)
+        lines = [line.rstrip() for line in captured.get().splitlines()]
+        sys.stdout.write("\n".join(lines).strip("\n") + "\n")
+
+
+def _rich_table(grid: Grid) -> Any:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=grid.title or None, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False
+    )
+    for position, column in enumerate(grid.columns):
+        cells = [column, *(row[position] for row in grid.rows)]
+        # Wrap at spaces only: a column is never narrower than its longest word (up to a cap).
+        longest = max(len(word) for cell in cells for word in (cell.split() or [""]))
+        table.add_column(column, min_width=min(longest, _MIN_WIDTH), overflow="fold")
+    for row in grid.rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
 
 
 def _markdown(grid: Grid) -> str:
