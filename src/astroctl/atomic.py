@@ -20,7 +20,7 @@ def write_text(path: Path, text: str) -> None:
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
-        mode = None
+        mode = _new_file_mode()  # not mkstemp's 0600: what a plain open() would have made
     except OSError as exc:
         raise OperationError(f"{path}: cannot write: {exc.strerror or exc}") from exc
     try:
@@ -32,8 +32,7 @@ def write_text(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -43,3 +42,10 @@ def write_text(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _new_file_mode() -> int:
+    """0666 less the process umask (read by setting it and putting it back, as pip does)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

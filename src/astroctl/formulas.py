@@ -40,7 +40,9 @@ def parse_formula(text: str) -> Formula:
     if unknown:
         known = ", ".join(sorted(VARIABLES))
         raise FormulaError(f"unknown variable {unknown[0]!r} (known: {known})")
-    _Parser(text, dict.fromkeys(names, 1)).parse()
+    # Grammar only: the values are placeholders, so a divisor that is zero for them (such as
+    # ``max_tasks_per_worker - 1``) proves nothing about the formula.
+    _Parser(text, dict.fromkeys(names, 1), grammar_only=True).parse()
     return Formula(text=text, variables=names)
 
 
@@ -63,10 +65,11 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 class _Parser:
     """Recursive descent: expr := term (('+'|'-') term)*; term := atom (('*'|'/') atom)*."""
 
-    def __init__(self, text: str, values: Mapping[str, int]) -> None:
+    def __init__(self, text: str, values: Mapping[str, int], *, grammar_only: bool = False) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.values = values
+        self.grammar_only = grammar_only
         self.index = 0
 
     def parse(self) -> int:
@@ -101,7 +104,8 @@ class _Parser:
             if op == "*":
                 value *= right
             elif right == 0:
-                raise FormulaError(f"division by zero in {self.text!r}")
+                if not self.grammar_only:
+                    raise FormulaError(f"division by zero in {self.text!r}")
             else:
                 value //= right
         return value
@@ -111,6 +115,8 @@ class _Parser:
         if kind == "num":
             return int(value)
         if kind == "name":
+            if value not in self.values:
+                raise FormulaError(f"no value for {value!r} in {self.text!r}")
             return self.values[value]
         if value == "(":
             inner = self._expr()

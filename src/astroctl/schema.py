@@ -185,7 +185,7 @@ def build_matrix(document: Mapping[str, Any], source: str, header: str = "") -> 
     schema = document.get("schema", _MISSING)
     if schema is _MISSING:
         check.add("top level", "schema", f"missing; add 'schema = {SCHEMA_VERSION}'")
-    elif schema != SCHEMA_VERSION or isinstance(schema, bool):
+    elif type(schema) is not int or schema != SCHEMA_VERSION:  # not True, 1.0 or "1"
         check.add(
             "top level", "schema", f"{schema!r} is not supported; this astroctl reads schema 1"
         )
@@ -494,29 +494,43 @@ class _PackageCheck:
 def _releases(
     check: _Checker, entries: list[dict[str, Any]], lines: Mapping[int, Line], declared: set[int]
 ) -> list[Release]:
+    _check_duplicates(check, entries)
     built: list[Release] = []
-    seen: dict[str, int] = {}
+    seen: set[str] = set()
     pins = _PackageCheck(check)
     parity: dict[int, list[tuple[Any, str, str]]] = defaultdict(list)
     for index, entry in enumerate(entries):
         release = _release(check, entry, index, lines, declared, pins)
-        if release is None:
+        if release is None or release.name in seen:
             continue
-        name = release.name
-        if name in seen:
-            check.add(
-                f"release {name}",
-                "version",
-                f"duplicate: releases #{seen[name] + 1} and #{index + 1}",
-            )
-            continue
-        seen[name] = index
+        seen.add(release.name)
         parity[release.major].append(
-            (release.version, name, versions.airflow_minor(release.airflow))
+            (release.version, release.name, versions.airflow_minor(release.airflow))
         )
         built.append(release)
     _check_parity(check, parity)
     return built
+
+
+def _check_duplicates(check: _Checker, entries: list[dict[str, Any]]) -> None:
+    """Every version once, judged on the text alone so no other problem can hide a duplicate."""
+    first: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        text = entry.get("version")
+        if not isinstance(text, str):
+            continue
+        try:
+            name = str(versions.parse_runtime(text))
+        except versions.RuntimeVersionError:
+            continue
+        if name in first:
+            check.add(
+                f"release {name}",
+                "version",
+                f"duplicate: releases #{first[name] + 1} and #{index + 1}",
+            )
+        else:
+            first[name] = index
 
 
 def _release(

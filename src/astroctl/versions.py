@@ -11,16 +11,19 @@ from functools import lru_cache
 import semver
 from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 
-_PEP440 = re.compile(r"^\s*" + VERSION_PATTERN + r"\s*$", re.VERBOSE | re.IGNORECASE)
-_NORMALIZED_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Matched with fullmatch: no surrounding whitespace (packaging tolerates it, but a stored pin must
+# be the bare version) and no trailing newline (which '$' would let through).
+_PEP440 = re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
+_NORMALIZED_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
-_PYTHON = re.compile(r"^3\.(?:0|[1-9][0-9]*)$")
+_PYTHON = re.compile(r"3\.(?:0|[1-9][0-9]*)")
 
 
 class RuntimeVersionError(ValueError):
     """A runtime version that is not semver, with the reason."""
 
 
+@lru_cache(maxsize=8192)
 def parse_runtime(text: str) -> semver.Version:
     """Parse a runtime version: strict semver, prereleases allowed, build metadata refused.
 
@@ -43,7 +46,7 @@ def parse_runtime(text: str) -> semver.Version:
 
 def is_pep440(text: str) -> bool:
     """Whether ``text`` is a valid PEP 440 version (fast: a regex, no object)."""
-    return _PEP440.match(text) is not None
+    return _PEP440.fullmatch(text) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -61,7 +64,7 @@ def airflow_minor(text: str) -> str:
 
 def is_normalized_name(name: str) -> bool:
     """Whether ``name`` is a normalized distribution name (PEP 503: lowercase, '-' only)."""
-    return _NORMALIZED_NAME.match(name) is not None
+    return _NORMALIZED_NAME.fullmatch(name) is not None
 
 
 def normalize_name(name: str) -> str:
@@ -71,7 +74,7 @@ def normalize_name(name: str) -> str:
 
 def is_python_version(text: str) -> bool:
     """Whether ``text`` names a CPython minor series such as ``3.11``."""
-    return _PYTHON.match(text) is not None
+    return _PYTHON.fullmatch(text) is not None
 
 
 def python_key(text: str) -> tuple[int, ...]:
