@@ -14,8 +14,10 @@ def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a rename.
 
     Readers see the old content or the new, never a mix; on failure the old file is untouched and
-    the temporary file is removed. An existing file keeps its permissions.
+    the temporary file is removed. An existing file keeps its permissions; a symlink keeps
+    pointing where it did (its target is replaced).
     """
+    path = path.resolve() if path.is_symlink() else path
     directory = path.parent
     try:
         mode = path.stat().st_mode & 0o7777

@@ -67,7 +67,7 @@ class AirflowLookup:
 
 
 def lookup_airflow(matrix: Matrix, airflow: str) -> AirflowLookup:
-    """Releases shipping an Airflow version (``2.7.2``) or minor (``2.7``).
+    """Releases shipping an Airflow version (``2.7.2``), minor (``2.7``) or major (``2``).
 
     A public version matches its local variants too: ``2.7.2`` finds ``2.7.2+astro.1``.
     """
@@ -78,7 +78,12 @@ def lookup_airflow(matrix: Matrix, airflow: str) -> AirflowLookup:
         raise InputError(
             f"--airflow {airflow!r} is not a PEP 440 version such as 2.7.2 or 2.7"
         ) from None
-    if len(wanted.release) == 2 and not (wanted.pre or wanted.post or wanted.dev or wanted.local):
+    series = not (wanted.pre or wanted.post or wanted.dev or wanted.local)
+    if series and len(wanted.release) == 1:
+        found = tuple(
+            r for r in matrix.releases if parse_pep440(r.airflow).major == wanted.release[0]
+        )
+    elif series and len(wanted.release) == 2:
         minor = f"{wanted.release[0]}.{wanted.release[1]}"
         found = tuple(r for r in matrix.releases if airflow_minor(r.airflow) == minor)
     elif wanted.local is None:

@@ -65,7 +65,7 @@ def _matching(matrix: Matrix, major: int, minor: int | None) -> list[Release]:
     return [
         r
         for r in matrix.releases
-        if r.major == major and (minor is None or r.version.minor == minor) and not r.is_prerelease
+        if r.major == major and (minor is None or r.version.minor == minor)
     ]
 
 

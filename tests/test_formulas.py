@@ -1,0 +1,122 @@
+"""Formulas of computed environment variables: a tiny integer grammar, never ``eval``."""
+
+from __future__ import annotations
+
+import pytest
+
+from astroctl.formulas import VARIABLES, Formula, FormulaError, parse_formula
+
+VALUES = {"workers": 3, "max_tasks_per_worker": 16}
+
+
+def test_the_real_formula() -> None:
+    formula = parse_formula("workers * max_tasks_per_worker")
+    assert formula == Formula(
+        text="workers * max_tasks_per_worker",
+        variables=frozenset({"workers", "max_tasks_per_worker"}),
+    )
+    assert formula.evaluate(VALUES) == 48
+
+
+def test_variables_each_name_their_option() -> None:
+    assert VARIABLES == {"workers": "--workers", "max_tasks_per_worker": "--max-tasks-per-worker"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("42", 42),
+        ("  7 ", 7),
+        ("1 + 2 * 3", 7),
+        ("2 * 3 + 1", 7),
+        ("(1 + 2) * 3", 9),
+        ("10 - 4 - 3", 3),
+        ("100 / 10 / 5", 2),
+        ("7 / 2", 3),
+        ("-7 / 2", -4),
+        ("2 * (3 + (4 - 1)) * 2", 24),
+        ("-3 + 5", 2),
+        ("2 - -3", 5),
+        ("--4", 4),
+        ("1+2*3-4/2", 5),
+        ("workers", 3),
+        ("workers + max_tasks_per_worker", 19),
+        ("workers * max_tasks_per_worker + 2", 50),
+        ("(workers + 1) * max_tasks_per_worker", 64),
+        ("max_tasks_per_worker / workers", 5),
+        ("workers*max_tasks_per_worker", 48),
+        ("workers - max_tasks_per_worker", -13),
+    ],
+)
+def test_evaluate(text: str, expected: int) -> None:
+    assert parse_formula(text).evaluate(VALUES) == expected
+
+
+def test_variables_used() -> None:
+    assert parse_formula("workers * 2").variables == frozenset({"workers"})
+    assert parse_formula("4").variables == frozenset()
+
+
+def test_unknown_variable() -> None:
+    with pytest.raises(FormulaError, match="unknown variable 'schedulers'") as caught:
+        parse_formula("workers * schedulers")
+    assert "known: max_tasks_per_worker, workers" in str(caught.value)
+
+
+def test_first_unknown_variable_is_named_alphabetically() -> None:
+    with pytest.raises(FormulaError, match="unknown variable 'alpha'"):
+        parse_formula("zeta + alpha")
+
+
+def test_division_by_zero_when_evaluated() -> None:
+    formula = parse_formula("workers / (max_tasks_per_worker - 16)")
+    with pytest.raises(FormulaError, match="division by zero in 'workers / "):
+        formula.evaluate(VALUES)
+    assert formula.evaluate({"workers": 10, "max_tasks_per_worker": 21}) == 2
+
+
+def test_constant_division_by_zero_when_evaluated() -> None:
+    with pytest.raises(FormulaError, match="division by zero"):
+        parse_formula("1 / 0").evaluate({})
+
+
+def test_a_divisor_zero_only_for_placeholder_values_parses() -> None:
+    formula = parse_formula("workers / (max_tasks_per_worker - 1)")
+    assert formula.evaluate({"workers": 12, "max_tasks_per_worker": 5}) == 3
+
+
+def test_missing_value_is_a_formula_error() -> None:
+    formula = parse_formula("workers * max_tasks_per_worker")
+    with pytest.raises(FormulaError, match="no value for 'max_tasks_per_worker'"):
+        formula.evaluate({"workers": 3})
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "empty formula"),
+        ("   ", "empty formula"),
+        ("workers *", "ends too early"),
+        ("(1 + 2", "ends too early"),
+        ("1 + 2)", "unexpected ')'"),
+        ("2 3", "unexpected '3'"),
+        ("workers max_tasks_per_worker", "unexpected 'max_tasks_per_worker'"),
+        ("* 2", "unexpected '*'"),
+        ("()", "unexpected ')'"),
+        ("2 ** 3", "unexpected '*'"),
+        ("2 ^ 3", "unexpected '^'"),
+        ("1.5 * 2", "unexpected '.'"),
+        ("Workers * 2", "unexpected 'W'"),
+        ("__import__('os')", "unexpected"),
+        ("workers; rm", "unexpected ';'"),
+        ("(1 + 2 3)", "missing ')'"),
+    ],
+)
+def test_garbage(text: str, words: str) -> None:
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(text)
+    assert words in str(caught.value)
+
+
+def test_formula_error_is_a_value_error() -> None:
+    assert issubclass(FormulaError, ValueError)
