@@ -356,3 +356,36 @@ def test_matrix_round_trip(generated: tuple[Document, str]) -> None:
     assert again == original
     assert again.header == header
     assert store.dumps(again) == written
+
+
+# --- cross-check against the semver package, the reference implementation -----------------------
+
+
+@PROPERTY
+@given(runtime_versions(), runtime_versions())
+def test_runtime_order_agrees_with_the_semver_package(a: str, b: str) -> None:
+    import semver
+
+    expected = semver.Version.parse(a).compare(b)
+    ours = parse_runtime(a), parse_runtime(b)
+    assert (ours[0] > ours[1]) - (ours[0] < ours[1]) == expected
+
+
+@PROPERTY
+@given(st.from_regex(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(-[0-9A-Za-z.-]{0,6})?", fullmatch=True))
+def test_runtime_grammar_agrees_with_the_semver_package(text: str) -> None:
+    import semver
+
+    from astroctl.versions import RuntimeVersionError
+
+    try:
+        semver.Version.parse(text)
+        valid = True
+    except ValueError:
+        valid = False
+    try:
+        parse_runtime(text)
+        ours = True
+    except RuntimeVersionError:
+        ours = False
+    assert ours == valid, text

@@ -22,7 +22,6 @@ def test_parse_runtime_fields() -> None:
     version = parse_runtime("9.3.0-rc.1")
     assert (version.major, version.minor, version.patch) == (9, 3, 0)
     assert version.prerelease == "rc.1"
-    assert version.build is None
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         app(args=list(argv) if argv is not None else None, prog_name="astroctl")
     except AstroctlError as exc:
         if _state.debug:
+            import traceback
+
             traceback.print_exc()
         render.error(exc.message)
         raise SystemExit(exc.exit_code) from None

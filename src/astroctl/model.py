@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import semver
+    from astroctl.versions import RuntimeVersion
 
 SCHEMA_VERSION = 1
 ARCHITECTURES = ("amd64", "arm64")
@@ -104,7 +104,7 @@ class Line:
 class Release:
     """One runtime release with its line's defaults applied."""
 
-    version: semver.Version
+    version: RuntimeVersion
     airflow: str
     line: Line
     python: str

@@ -13,12 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from astroctl.compat import AirflowLookup, LineParity
-from astroctl.environment import ReleaseEnv
-from astroctl.lifecycle import Lifecycle
-from astroctl.model import Matrix, Release
+if TYPE_CHECKING:  # only annotations: the render layer loads no core module at start-up
+    from astroctl.compat import AirflowLookup, LineParity
+    from astroctl.environment import ReleaseEnv
+    from astroctl.lifecycle import Lifecycle
+    from astroctl.model import Matrix, Release
 
 
 class Format(StrEnum):
@@ -75,31 +76,66 @@ _UNBOUNDED = 10_000
 
 
 def _tables(grids: Sequence[Grid]) -> None:
-    from rich.console import Console
-
-    console = Console(file=sys.stdout, highlight=False, emoji=False)
+    terminal = sys.stdout.isatty() or os.environ.get("FORCE_COLOR") is not None
     for index, grid in enumerate(grids):
-        table = _rich_table(grid)
         if index:
             sys.stdout.write("\n")
-        if console.is_terminal:
-            console.print(table)
-            continue
-        # Piped output: drawn at its natural width (unless COLUMNS says otherwise), no trailing
-        # blanks, so it greps, diffs and pastes cleanly.
-        width = None if os.environ.get("COLUMNS") else _UNBOUNDED
-        plain = Console(file=sys.stdout, highlight=False, emoji=False, width=width)
-        if width is not None:
-            plain = Console(
-                file=sys.stdout,
-                highlight=False,
-                emoji=False,
-                width=plain.measure(table).maximum,
-            )
-        with plain.capture() as captured:
-            plain.print(table)
-        lines = [line.rstrip() for line in captured.get().splitlines()]
-        sys.stdout.write("\n".join(lines).strip("\n") + "\n")
+        plain = None if terminal else _plain_table(grid, _columns())
+        if plain is None:
+            _rich_print(grid, terminal=terminal)
+        else:
+            sys.stdout.write(plain)
+
+
+def _columns() -> int | None:
+    text = os.environ.get("COLUMNS", "")
+    return int(text) if text.isdigit() else None
+
+
+def _plain_table(grid: Grid, limit: int | None) -> str | None:
+    """A piped table drawn without rich, the same bytes rich draws when nothing wraps.
+
+    Piped output is drawn at its natural width (or within COLUMNS when set), without trailing
+    blanks, so it greps, diffs and pastes cleanly. None when rich must lay it out: a cell needs
+    wrapping, or holds text whose display width is not its length.
+    """
+    cells = (grid.columns, *grid.rows)
+    if not all(cell.isascii() and cell.isprintable() for row in cells for cell in row):
+        return None
+    widths = [max(len(row[i]) for row in cells) for i in range(len(grid.columns))]
+    inner = sum(widths) + 3 * (len(widths) - 1)
+    if (limit is not None and inner + 2 > limit) or len(grid.title) > inner + 2:
+        return None
+    lines = [grid.title.rstrip(), ""] if grid.title else []
+    lines.append(_plain_row(grid.columns, widths))
+    lines.append(" " + "\u2500" * inner)
+    lines.extend(_plain_row(row, widths) for row in grid.rows)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def _plain_row(row: Sequence[str], widths: Sequence[int]) -> str:
+    return (
+        " " + "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+    ).rstrip()
+
+
+def _rich_print(grid: Grid, *, terminal: bool) -> None:
+    from rich.console import Console
+
+    table = _rich_table(grid)
+    if terminal:
+        Console(file=sys.stdout, highlight=False, emoji=False).print(table)
+        return
+    width = _columns()
+    console = Console(file=sys.stdout, highlight=False, emoji=False, width=width or _UNBOUNDED)
+    if width is None:
+        console = Console(
+            file=sys.stdout, highlight=False, emoji=False, width=console.measure(table).maximum
+        )
+    with console.capture() as captured:
+        console.print(table)
+    lines = [line.rstrip() for line in captured.get().splitlines()]
+    sys.stdout.write("\n".join(lines).strip("\n") + "\n")
 
 
 def _rich_table(grid: Grid) -> Any:

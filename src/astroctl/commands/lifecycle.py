@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from astroctl import lifecycle as core
 from astroctl import render
 from astroctl.commands.options import FormatOption, state
-from astroctl.errors import InputError
 
 
 def _day(text: str | None) -> date:
+    from astroctl.errors import InputError
+
     if text is None:
         return date.today()
     try:
@@ -30,4 +30,6 @@ def lifecycle(
     fmt: FormatOption = render.Format.table,
 ) -> None:
     """Per line: channel, latest release, end of maintenance and status."""
+    from astroctl import lifecycle as core
+
     render.lifecycle(core.lifecycle(state(ctx).matrix(), _day(on)), fmt)

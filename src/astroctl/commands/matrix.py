@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl import compat, environment, render, selectors, store
+from astroctl import render
 from astroctl.commands.options import FormatOption, announce, state
-from astroctl.errors import ChecksFailed, MatrixInvalid
-from astroctl.model import Release
+
+if TYPE_CHECKING:
+    from astroctl.model import Release
+
+# Core modules are imported inside each command: start-up loads only what the command uses.
 
 app = typer.Typer(help="Show, validate and query the compatibility matrix.", no_args_is_help=True)
 
@@ -32,8 +35,12 @@ def show(
         if all_releases:
             render.releases(matrix.releases, fmt)
         else:
+            from astroctl import compat
+
             render.parity(matrix, compat.parity(matrix), fmt)
         return
+    from astroctl import selectors
+
     chosen: list[Release] = []
     for text in selector:
         if all_releases:
@@ -49,6 +56,9 @@ def show(
 @app.command("validate")
 def validate(ctx: typer.Context, fmt: FormatOption = render.Format.table) -> None:
     """Check every invariant of the matrix file; exit 3 listing every violation."""
+    from astroctl import store
+    from astroctl.errors import ChecksFailed, MatrixInvalid
+
     source = state(ctx).source()
     try:
         matrix = store.load(source.path)
@@ -67,6 +77,8 @@ def lookup(
     fmt: FormatOption = render.Format.table,
 ) -> None:
     """The releases that ship an Airflow version or minor."""
+    from astroctl import compat
+
     result = compat.lookup_airflow(state(ctx).matrix(), airflow)
     if not result.releases:
         render.warn(f"no release ships Airflow {result.airflow}")
@@ -86,6 +98,8 @@ def env(
     fmt: FormatOption = render.Format.table,
 ) -> None:
     """The runtime's default environment variables; formulas computed from the options."""
+    from astroctl import environment, selectors
+
     matrix = state(ctx).matrix()
     selection = selectors.select(matrix, selector)
     announce(selection)

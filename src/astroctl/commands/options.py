@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl import render, store
-from astroctl.model import Matrix
-from astroctl.selectors import Selection
+from astroctl import render
+
+if TYPE_CHECKING:
+    from astroctl.model import Matrix
+    from astroctl.selectors import Selection
+    from astroctl.store import MatrixSource
 
 FormatOption = Annotated[
     render.Format,
@@ -24,13 +27,17 @@ class State:
 
     matrix_option: Path | None = None
     debug: bool = False
-    _loaded: tuple[store.MatrixSource, Matrix] | None = field(default=None, repr=False)
+    _loaded: tuple[MatrixSource, Matrix] | None = field(default=None, repr=False)
 
-    def source(self) -> store.MatrixSource:
+    def source(self) -> MatrixSource:
+        from astroctl import store
+
         return store.locate(self.matrix_option)
 
-    def load(self) -> tuple[store.MatrixSource, Matrix]:
+    def load(self) -> tuple[MatrixSource, Matrix]:
         if self._loaded is None:
+            from astroctl import store
+
             source = self.source()
             self._loaded = (source, store.load(source.path))
         return self._loaded

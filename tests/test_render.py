@@ -1,0 +1,60 @@
+"""The plain piped-table path draws exactly what rich draws, so output never depends on the path."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from astroctl import render
+from astroctl.render import Grid
+
+_text = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=0, max_size=24
+)
+
+
+@st.composite
+def grids(draw: st.DrawFn) -> Grid:
+    columns = draw(st.lists(_text.filter(bool), min_size=1, max_size=6))
+    rows = draw(
+        st.lists(
+            st.lists(_text, min_size=len(columns), max_size=len(columns)).map(tuple),
+            max_size=6,
+        )
+    )
+    title = draw(st.one_of(st.just(""), _text))
+    return Grid(title, tuple(columns), tuple(rows))
+
+
+def _rich(grid: Grid, monkeypatch: pytest.MonkeyPatch) -> str:
+    out = io.StringIO()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", out)
+        render._rich_print(grid, terminal=False)
+    return out.getvalue()
+
+
+@settings(max_examples=150, deadline=None)
+@given(grid=grids())
+def test_plain_table_matches_rich_byte_for_byte(grid: Grid) -> None:
+    plain = render._plain_table(grid, None)
+    if plain is None:  # a title wider than the table: rich wraps it
+        return
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.delenv("COLUMNS", raising=False)
+        assert plain == _rich(grid, monkeypatch)
+
+
+def test_plain_table_gives_way_to_rich_when_it_must_wrap() -> None:
+    grid = Grid("t", ("name", "description"), (("x", "a long description " * 5),))
+    assert render._plain_table(grid, None) is not None
+    assert render._plain_table(grid, 40) is None
+
+
+def test_plain_table_gives_way_to_rich_for_wide_characters() -> None:
+    grid = Grid("", ("name",), (("\u5bbd\u5b57\u7b26",),))
+    assert render._plain_table(grid, None) is None
