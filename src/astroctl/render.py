@@ -144,13 +144,16 @@ def _rich_table(grid: Grid) -> Any:
     from rich.text import Text
 
     table = Table(
-        title=grid.title or None, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False
+        title=Text(grid.title) if grid.title else None,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
     )
     for position, column in enumerate(grid.columns):
         cells = [column, *(row[position] for row in grid.rows)]
         # Wrap at spaces only: a column is never narrower than its longest word (up to a cap).
         longest = max(len(word) for cell in cells for word in (cell.split() or [""]))
-        table.add_column(column, min_width=min(longest, _MIN_WIDTH), overflow="fold")
+        table.add_column(Text(column), min_width=min(longest, _MIN_WIDTH), overflow="fold")
     for row in grid.rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
