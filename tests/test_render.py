@@ -58,3 +58,12 @@ def test_plain_table_gives_way_to_rich_when_it_must_wrap() -> None:
 def test_plain_table_gives_way_to_rich_for_wide_characters() -> None:
     grid = Grid("", ("name",), (("\u5bbd\u5b57\u7b26",),))
     assert render._plain_table(grid, None) is None
+
+
+def test_rich_path_never_reads_user_text_as_markup(monkeypatch: pytest.MonkeyPatch) -> None:
+    grid = Grid("[bold]title[/bold]", ("[red]col",), (("[link=x]cell",),))
+    monkeypatch.setenv("COLUMNS", "200")
+    drawn = _rich(grid, monkeypatch)
+    assert "[bold]title[/bold]" in drawn
+    assert "[red]col" in drawn
+    assert "[link=x]cell" in drawn
