@@ -286,3 +286,34 @@ def test_validate_reports_the_file_it_found(
     payload = json.loads(result.stdout)
     assert Path(payload["file"]).resolve() == (project / "data" / "compatibility.toml").resolve()
     assert payload["releases"] == real_count() - 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [("matrix", "show", "--all"), ("matrix", "show", "-f", "json")])
+def test_an_unwritable_output_is_one_line_and_exit_1(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [str(SCRIPT), "--matrix", str(MATRIX), *argv],
+            cwd=tmp_path,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr == "astroctl: error: cannot write the output: No space left on device\n"
+
+
+def test_a_reader_that_is_gone_is_not_an_error_message(tmp_path: Path) -> None:
+    reader = subprocess.Popen(
+        [str(SCRIPT), "--matrix", str(MATRIX), "matrix", "show", "--all", "-f", "json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # like `| true`: the reader is gone before astroctl writes
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 1
+    assert stderr == ""

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from astroctl import __version__, render
 from astroctl.commands import lifecycle, matrix
 from astroctl.commands.options import State
-from astroctl.errors import AstroctlError
+from astroctl.errors import EXIT_FAILED, AstroctlError
 
 app = typer.Typer(
     name="astroctl",
@@ -58,15 +59,43 @@ def root(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run astroctl; an :class:`AstroctlError` becomes its message on stderr and its exit code."""
+    """Run astroctl; an :class:`AstroctlError` becomes its message on stderr and its exit code.
+
+    An output that cannot be written (a full disk, a closed pipe) is an operation that failed:
+    exit 1 with one line, or silently for a reader that stopped reading (``| head``).
+    """
     global _state
     _state = State()
     try:
-        app(args=list(argv) if argv is not None else None, prog_name="astroctl")
+        try:
+            app(args=list(argv) if argv is not None else None, prog_name="astroctl")
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise SystemExit(EXIT_FAILED) from None
     except AstroctlError as exc:
-        if _state.debug:
-            import traceback
+        _fail(exc, exc.message, exc.exit_code)
+    except OSError as exc:  # only output is left unconverted: every seam raises AstroctlError
+        _silence_stdout()
+        _fail(exc, f"cannot write the output: {exc.strerror or exc}", EXIT_FAILED)
 
-            traceback.print_exc()
-        render.error(exc.message)
-        raise SystemExit(exc.exit_code) from None
+
+def _fail(exc: BaseException, message: str, code: int) -> NoReturn:
+    if _state.debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    render.error(message)
+    raise SystemExit(code) from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a real file: nothing will flush it at exit
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
