@@ -314,6 +314,7 @@ def test_a_reader_that_is_gone_is_not_an_error_message(tmp_path: Path) -> None:
     )
     assert reader.stdout is not None and reader.stderr is not None
     reader.stdout.close()  # like `| true`: the reader is gone before astroctl writes
-    stderr = reader.stderr.read().decode()
+    with reader.stderr:
+        stderr = reader.stderr.read().decode()
     assert reader.wait(timeout=120) == 1
     assert stderr == ""
