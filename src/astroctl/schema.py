@@ -11,7 +11,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
-from typing import Any, TypeVar
+from typing import Any
 
 from astroctl import versions
 from astroctl.errors import MatrixInvalid, Violation
@@ -52,7 +52,6 @@ FLAVOR_KEYS = ("packages",)
 POLICY_KEYS = ("default", "packages")
 URL_PLACEHOLDERS = ("{airflow}", "{python}")
 
-T = TypeVar("T")
 _MISSING: Any = object()
 
 
