@@ -386,3 +386,17 @@ def test_atomic_write_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     atomic.write_text(link, "new\n")
     assert link.is_symlink()
     assert target.read_text() == "new\n"
+
+
+def test_every_release_is_written_as_its_own_table_however_short() -> None:
+    m = build(
+        document(
+            release("9.0.0"),
+            release("9.1.0", packages={"apache-airflow-providers-http": "4.1.0"}),
+        )
+    )
+    text = store.dumps(m)
+    assert "releases = [" not in text
+    assert text.count("[[releases]]") == 2
+    assert '[releases.packages]\napache-airflow-providers-http = "4.1.0"' in text
+    assert store.loads(text, "x.toml") == m

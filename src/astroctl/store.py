@@ -145,9 +145,23 @@ def load(path: Path) -> Matrix:
 
 
 def dumps_document(document: Mapping[str, Any], header: str = "") -> str:
+    """TOML text of a document; every release is a ``[[releases]]`` table, however short.
+
+    tomli-w would write an array of short tables inline (``releases = [{...}]``); the matrix
+    is read and diffed by people, so each release gets its own table whatever its length.
+    """
     import tomli_w
 
-    body = tomli_w.dumps(dict(document), indent=2)
+    rest = {key: value for key, value in document.items() if key != "releases"}
+    chunks = [tomli_w.dumps(rest, indent=2)] if rest else []
+    for release in document.get("releases", ()):
+        scalars = {k: v for k, v in release.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in release.items() if isinstance(v, dict)}
+        chunk = "[[releases]]\n" + tomli_w.dumps(scalars, indent=2)
+        if tables:
+            chunk += "\n" + tomli_w.dumps({"releases": tables}, indent=2)
+        chunks.append(chunk)
+    body = "\n".join(chunk.rstrip("\n") + "\n" for chunk in chunks)
     return f"{header}\n\n{body}" if header else body
 
 
