@@ -29,7 +29,11 @@ def lifecycle(
     ] = None,
     fmt: FormatOption = render.Format.table,
 ) -> None:
-    """Per line: channel, latest release, end of maintenance and status."""
+    """Maintenance status of every line.
+
+    Per line: channel, latest release, end of maintenance, days left and status (maintained,
+    ending within 30 days, end of maintenance).
+    """
     from astroctl import lifecycle as core
 
     render.lifecycle(core.lifecycle(state(ctx).matrix(), _day(on)), fmt)

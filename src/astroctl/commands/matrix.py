@@ -22,7 +22,11 @@ def show(
     ctx: typer.Context,
     selector: Annotated[
         list[str] | None,
-        typer.Argument(help="Releases to show: 9.2.0, 9.2, 9 or latest.", show_default=False),
+        typer.Argument(
+            metavar="SELECTOR",
+            help="Releases to show: 9.2.0, 9.2, 9 or latest.",
+            show_default=False,
+        ),
     ] = None,
     all_releases: Annotated[
         bool, typer.Option("--all", help="One row per release (with selectors: every match).")
@@ -88,7 +92,9 @@ def lookup(
 @app.command("env")
 def env(
     ctx: typer.Context,
-    selector: Annotated[str, typer.Argument(help="The release (default: latest).")] = "latest",
+    selector: Annotated[
+        str, typer.Argument(metavar="SELECTOR", help="The release (default: latest).")
+    ] = "latest",
     workers: Annotated[
         int | None, typer.Option("--workers", help="Running workers across all worker queues.")
     ] = None,
