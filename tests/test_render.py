@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from astroctl import render
 from astroctl.render import Grid
+from tests.conftest import Invoke
 
 _text = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=0, max_size=24
@@ -67,3 +68,46 @@ def test_rich_path_never_reads_user_text_as_markup(monkeypatch: pytest.MonkeyPat
     assert "[bold]title[/bold]" in drawn
     assert "[red]col" in drawn
     assert "[link=x]a cell" in drawn
+
+
+def _words(grid: Grid, i: int) -> int:
+    return max(len(w) for row in (grid.columns, *grid.rows) for w in (row[i].split() or [""]))
+
+
+def _natural(grid: Grid, i: int) -> int:
+    return max(len(row[i]) for row in (grid.columns, *grid.rows))
+
+
+@settings(max_examples=200, deadline=None)
+@given(grid=grids(), limit=st.integers(min_value=10, max_value=160))
+def test_fitted_widths_wrap_at_spaces_only_and_fit_when_they_can(grid: Grid, limit: int) -> None:
+    widths = render._fit_widths(grid, limit)
+    count = len(grid.columns)
+    room = limit - 3 * (count - 1) - 2
+    if widths is None:
+        assert sum(_natural(grid, i) for i in range(count)) <= room
+        return
+    for i, width in enumerate(widths):
+        assert _words(grid, i) <= width <= _natural(grid, i)
+    if sum(_words(grid, i) for i in range(count)) <= room:
+        assert sum(widths) <= room
+
+
+def test_the_widest_column_gives_way_first() -> None:
+    grid = Grid("", ("name", "value", "description"), (("a", "*/5 * * * *", "word " * 40),))
+    widths = render._fit_widths(grid, 80)
+    assert widths is not None
+    assert widths[:2] == [4, 11]  # the narrow columns keep their natural width
+    assert sum(widths) == 80 - 3 * 2 - 2
+
+
+def test_the_parity_table_fits_an_80_column_terminal_without_breaking_words(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = invoke("matrix", "show")
+    assert shown.exit_code == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for token in ("2023-09-30", "2025-10-31", "(bullseye)", "Airflow", "Channel", "stable"):
+        assert token in shown.stdout

@@ -71,7 +71,6 @@ def _json_default(value: object) -> str:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-_MIN_WIDTH = 10
 _UNBOUNDED = 10_000
 
 
@@ -122,11 +121,12 @@ def _plain_row(row: Sequence[str], widths: Sequence[int]) -> str:
 def _rich_print(grid: Grid, *, terminal: bool) -> None:
     from rich.console import Console
 
-    table = _rich_table(grid)
     if terminal:
-        Console(file=sys.stdout, highlight=False, emoji=False).print(table)
+        console = Console(file=sys.stdout, highlight=False, emoji=False)
+        console.print(_rich_table(grid, _fit_widths(grid, console.width)))
         return
     width = _columns()
+    table = _rich_table(grid, None if width is None else _fit_widths(grid, width))
     console = Console(file=sys.stdout, highlight=False, emoji=False, width=width or _UNBOUNDED)
     if width is None:
         console = Console(
@@ -138,7 +138,41 @@ def _rich_print(grid: Grid, *, terminal: bool) -> None:
     sys.stdout.write("\n".join(lines).strip("\n") + "\n")
 
 
-def _rich_table(grid: Grid) -> Any:
+def _fit_widths(grid: Grid, limit: int) -> list[int] | None:
+    """Column widths that fit ``limit`` columns, wrapping only at spaces; None when all fits.
+
+    The widest columns give way first: every column is capped at one level, the highest that
+    fits, but never below its longest word. Narrow columns keep their natural width. (Rich's
+    own squeeze shrinks every column alike, folding words and cropping the last column.)
+    """
+    cells = (grid.columns, *grid.rows)
+    count = len(grid.columns)
+    natural = [max(len(row[i]) for row in cells) for i in range(count)]
+    words = [max(len(w) for row in cells for w in (row[i].split() or [""])) for i in range(count)]
+    room = limit - 3 * (count - 1) - 2
+    if sum(natural) <= room:
+        return None
+
+    def capped(level: int) -> list[int]:
+        return [min(n, max(level, w)) for n, w in zip(natural, words, strict=True)]
+
+    low, high = 0, max(natural)
+    while low < high:  # the highest level whose widths still fit
+        middle = (low + high + 1) // 2
+        if sum(capped(middle)) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    widths = capped(low)
+    spare = room - sum(widths)
+    for i in sorted(range(count), key=lambda i: natural[i] - widths[i], reverse=True):
+        grow = min(spare, natural[i] - widths[i])  # what the cap's rounding left unused
+        widths[i] += max(grow, 0)
+        spare -= max(grow, 0)
+    return widths
+
+
+def _rich_table(grid: Grid, widths: Sequence[int] | None = None) -> Any:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -150,10 +184,11 @@ def _rich_table(grid: Grid) -> Any:
         pad_edge=False,
     )
     for position, column in enumerate(grid.columns):
-        cells = [column, *(row[position] for row in grid.rows)]
-        # Wrap at spaces only: a column is never narrower than its longest word (up to a cap).
-        longest = max(len(word) for cell in cells for word in (cell.split() or [""]))
-        table.add_column(Text(column), min_width=min(longest, _MIN_WIDTH), overflow="fold")
+        table.add_column(
+            Text(column),
+            width=None if widths is None else widths[position],
+            overflow="fold",
+        )
     for row in grid.rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
@@ -205,14 +240,14 @@ def parity(matrix: Matrix, rows: Sequence[LineParity], fmt: Format) -> None:
     grid = Grid(
         "Astro Runtime lines",
         (
-            "Runtime",
+            "Line",
             "Airflow",
             "Python",
             "Python dists",
             "OS",
-            "Architectures",
+            "Arch",
             "Channel",
-            "End of maintenance",
+            "Maintained until",
         ),
         tuple(
             (
