@@ -101,7 +101,7 @@ def _plain_table(grid: Grid, limit: int | None) -> str | None:
     cells = (grid.columns, *grid.rows)
     if not all(cell.isascii() and cell.isprintable() for row in cells for cell in row):
         return None
-    widths = [max(len(row[i]) for row in cells) for i in range(len(grid.columns))]
+    widths = _natural_widths(grid)
     inner = sum(widths) + 3 * (len(widths) - 1)
     if (limit is not None and inner + 2 > limit) or len(grid.title) > inner + 2:
         return None
@@ -110,6 +110,12 @@ def _plain_table(grid: Grid, limit: int | None) -> str | None:
     lines.append(" " + "\u2500" * inner)
     lines.extend(_plain_row(row, widths) for row in grid.rows)
     return "\n".join(lines).strip("\n") + "\n"
+
+
+def _natural_widths(grid: Grid) -> list[int]:
+    """Each column's width when nothing wraps: its longest cell, header included."""
+    cells = (grid.columns, *grid.rows)
+    return [max(len(row[i]) for row in cells) for i in range(len(grid.columns))]
 
 
 def _plain_row(row: Sequence[str], widths: Sequence[int]) -> str:
@@ -145,9 +151,9 @@ def _fit_widths(grid: Grid, limit: int) -> list[int] | None:
     fits, but never below its longest word. Narrow columns keep their natural width. (Rich's
     own squeeze shrinks every column alike, folding words and cropping the last column.)
     """
-    cells = (grid.columns, *grid.rows)
     count = len(grid.columns)
-    natural = [max(len(row[i]) for row in cells) for i in range(count)]
+    natural = _natural_widths(grid)
+    cells = (grid.columns, *grid.rows)
     words = [max(len(w) for row in cells for w in (row[i].split() or [""])) for i in range(count)]
     room = limit - 3 * (count - 1) - 2
     if sum(natural) <= room:
