@@ -176,7 +176,8 @@ def report(timings: list[Timing], target: float) -> bool:
     return passed
 
 
-def _loadavg() -> str:
+def loadavg() -> str:
+    """The 1/5/15-minute load averages: a busy machine inflates absolute times."""
     try:
         return " ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"launcher: python SCRIPT for both sides; astroctl via {how}")
         print(f"matrix:   {matrix}")
         print(f"rounds:   {args.rounds} interleaved, after {args.warmup} warm-up round(s)")
-        print(f"load:     {_loadavg()} (1/5/15-minute averages at start)\n")
+        print(f"load:     {loadavg()} (1/5/15-minute averages at start)\n")
         timings = measure(commands, args.rounds, args.warmup, env, workdir)
     passed = report(timings, args.target)
     print(f"\nresult: {'PASS' if passed else 'FAIL'}")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import random
 import statistics
 import subprocess
@@ -43,21 +42,12 @@ from pathlib import Path
 from typing import Any
 
 from astroctl import schema, store
+from startup import astroctl_launcher, benchmark_env, loadavg  # the sibling script
 
 TARGET_SECONDS = 1.0
 TARGET_SIZE = (2000, 150)
 LINEAR_BAND = (0.8, 1.25)
 RELEASES_PER_MAJOR = 100  # 10 minors x 10 patches per major line
-
-LAUNCHER = """\
-import sys
-
-from astroctl.cli import main
-
-if __name__ == "__main__":
-    sys.argv[0] = sys.argv[0].removesuffix(".exe")
-    sys.exit(main())
-"""
 
 PROVIDER_WORDS = (
     *("amazon", "celery", "cncf-kubernetes", "common-sql", "databricks", "datadog", "dbt-cloud"),
@@ -244,16 +234,8 @@ def best_time(action: Callable[[], object], rounds: int) -> float:
 
 
 def astroctl_argv(workdir: Path) -> list[str]:
-    """``python SCRIPT``: the console script next to this Python, or a copy of it."""
-    script = Path(sys.executable).parent / "astroctl"
-    try:
-        with script.open("rb") as handle:
-            first = handle.readline()
-    except OSError:
-        first = b""
-    if not (first.startswith(b"#!") and b"python" in first):
-        script = workdir / "astroctl_launcher.py"
-        script.write_text(LAUNCHER, encoding="utf-8")
+    """``python SCRIPT``: the same launcher startup.py uses."""
+    script, _ = astroctl_launcher(workdir)
     return [sys.executable, str(script)]
 
 
@@ -273,14 +255,6 @@ def run_cli(argv: list[str], env: dict[str, str], cwd: Path) -> None:
             f"{completed.stderr.decode(errors='replace')[:4000]}"
         )
         raise SystemExit(2)
-
-
-def benchmark_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(NO_COLOR="1", COLUMNS="200", LINES="50", TERM="dumb")
-    for name in ("FORCE_COLOR", "ASTROCTL_MATRIX", "PYTHONDONTWRITEBYTECODE"):
-        env.pop(name, None)
-    return env
 
 
 def write_matrix(size: Size, seed: int, workdir: Path) -> Path:
@@ -328,14 +302,6 @@ def measure(size: Size, path: Path, rounds: int, cli: list[str], workdir: Path) 
 
 
 # -- report ------------------------------------------------------------------------------------
-
-
-def _loadavg() -> str:
-    """The 1/5/15-minute load averages: a busy machine inflates absolute times."""
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def _ms(seconds: float) -> str:
@@ -427,7 +393,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"python: {sys.executable} ({sys.version.split()[0]}); rounds: {args.rounds} (median)")
-    print(f"load average at start: {_loadavg()}")
+    print(f"load average at start: {loadavg()}")
     results = []
     with tempfile.TemporaryDirectory(prefix="astroctl-bench-") as tmp:
         workdir = Path(tmp)
@@ -442,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(measure(size, path, args.rounds, cli, workdir))
     print()
     passed = report(results)
-    print(f"load average at end: {_loadavg()}")
+    print(f"load average at end: {loadavg()}")
     print(f"\nresult: {'PASS' if passed else 'FAIL'}")
     return 1 if args.check and not passed else 0
 
