@@ -41,7 +41,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from astroctl import schema, store
+from astroctl.matrix import schema, store
 from startup import astroctl_launcher, benchmark_env, loadavg  # the sibling script
 
 TARGET_SECONDS = 1.0

@@ -297,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     if str(ROOT / "src") not in sys.path:
         sys.path.insert(0, str(ROOT / "src"))
-    from astroctl.store import write_document
+    from astroctl.matrix.store import write_document
 
     write_document(ROOT / "data" / "compatibility.toml", document, header)
 

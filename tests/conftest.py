@@ -5,17 +5,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from astroctl import cli
-
-REPO = Path(__file__).resolve().parents[1]
-MATRIX = REPO / "data" / "compatibility.toml"
-GOLDEN = Path(__file__).resolve().parent / "golden"
+from tests.helpers import Invoke
 
 
 def _is_loopback(address: Any) -> bool:
@@ -64,32 +59,6 @@ def _pinned_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("ASTROCTL_MATRIX", raising=False)
     monkeypatch.chdir(tmp_path)
-
-
-@dataclass(frozen=True)
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-class Invoke:
-    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
-        self.capsys = capsys
-
-    def __call__(self, *args: str | Path, matrix: Path | None = MATRIX) -> Result:
-        """Run ``astroctl [--matrix M] ARGS`` in-process through the real entry point."""
-        argv = [str(a) for a in args]
-        if matrix is not None:
-            argv = ["--matrix", str(matrix), *argv]
-        self.capsys.readouterr()
-        code = 0
-        try:
-            cli.main(argv)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        out, err = self.capsys.readouterr()
-        return Result(code, out, err)
 
 
 @pytest.fixture

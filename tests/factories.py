@@ -14,8 +14,8 @@ from typing import Any
 
 import tomli_w
 
-from astroctl.model import Matrix
-from astroctl.schema import build_matrix
+from astroctl.matrix.model import Matrix
+from astroctl.matrix.schema import build_matrix
 from astroctl.versions import parse_runtime
 
 Document = dict[str, Any]

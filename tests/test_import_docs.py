@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from scripts import import_docs
 
-from astroctl import store
-from tests.conftest import MATRIX
+from astroctl.matrix import store
+from tests.helpers import MATRIX
 
 
 @pytest.mark.skipif(

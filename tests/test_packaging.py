@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MATRIX, REPO
+from tests.helpers import MATRIX, REPO
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,10 +9,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from astroctl import __version__, render
+from astroctl import __version__
 from astroctl.commands import lifecycle, matrix
-from astroctl.commands.options import State
+from astroctl.commands.context import Context
 from astroctl.errors import EXIT_FAILED, AstroctlError
+from astroctl.render import streams
 
 app = typer.Typer(
     name="astroctl",
@@ -26,12 +26,10 @@ app = typer.Typer(
 app.add_typer(matrix.app, name="matrix")
 app.command("lifecycle")(lifecycle.lifecycle)
 
-_state = State()
-
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"astroctl {__version__}\n")
+        streams.out(f"astroctl {__version__}\n")
         raise typer.Exit()
 
 
@@ -53,9 +51,7 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    _state.matrix_option = matrix_path
-    _state.debug = debug
-    ctx.obj = _state
+    ctx.obj = Context(matrix_option=matrix_path, debug=debug)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -64,38 +60,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     An output that cannot be written (a full disk, a closed pipe) is an operation that failed:
     exit 1 with one line, or silently for a reader that stopped reading (``| head``).
     """
-    global _state
-    _state = State()
+    args = list(argv) if argv is not None else sys.argv[1:]
+    debug = "--debug" in args  # read before parsing: a usage error must honour it too
     try:
         try:
-            app(args=list(argv) if argv is not None else None, prog_name="astroctl")
+            app(args=args, prog_name="astroctl")
         finally:
-            sys.stdout.flush()
+            streams.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        streams.silence_stdout()
         raise SystemExit(EXIT_FAILED) from None
     except AstroctlError as exc:
-        _fail(exc, exc.message, exc.exit_code)
+        _fail(exc, exc.message, exc.exit_code, debug=debug)
     except OSError as exc:  # only output is left unconverted: every seam raises AstroctlError
-        _silence_stdout()
-        _fail(exc, f"cannot write the output: {exc.strerror or exc}", EXIT_FAILED)
+        streams.silence_stdout()
+        _fail(exc, f"cannot write the output: {exc.strerror or exc}", EXIT_FAILED, debug=debug)
 
 
-def _fail(exc: BaseException, message: str, code: int) -> NoReturn:
-    if _state.debug:
-        import traceback
-
-        traceback.print_exception(exc)
-    render.error(message)
+def _fail(exc: BaseException, message: str, code: int, *, debug: bool) -> NoReturn:
+    if debug:
+        streams.traceback(exc)
+    streams.error(message)
     raise SystemExit(code) from None
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    try:
-        descriptor = sys.stdout.fileno()
-    except (OSError, ValueError):  # not a real file: nothing will flush it at exit
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, descriptor)
-    os.close(devnull)

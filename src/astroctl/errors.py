@@ -42,25 +42,27 @@ class SelectorError(InputError):
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken invariant of the matrix, located by file, release and key."""
+    """One broken invariant of the matrix, located by file line, release, line and key."""
 
     where: str  # "release 9.2.0", "line 9", "packages.foo", "top level"
     key: str
     message: str
+    release: str | None = None  # the release at fault, when one is
+    line: int | None = None  # the major line at fault (a release's line included)
+    file_line: int | None = None  # 1-based line in the matrix file, where known
 
     def __str__(self) -> str:
         location = f"{self.where}: {self.key}" if self.key else self.where
-        return f"{location}: {self.message}"
+        where = f" (file line {self.file_line})" if self.file_line is not None else ""
+        return f"{location}: {self.message}{where}"
 
 
-class MatrixInvalid(AstroctlError):
+class MatrixInvalid(InputError):
     """The matrix file is malformed or breaks invariants, every violation listed.
 
     Exit 2 (bad input) for a command that needed the matrix; ``matrix validate`` reports the
     same violations with exit 3 (a check ran and found problems).
     """
-
-    exit_code = EXIT_USAGE
 
     def __init__(self, path: str, violations: Sequence[Violation]) -> None:
         self.path = path

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from astroctl import render
-from astroctl.commands.options import FormatOption, state
+from astroctl.commands.context import FormatOption, context
+from astroctl.render import matrix as views
+from astroctl.render.output import Format
 
 
 def _day(text: str | None) -> date:
@@ -27,13 +28,13 @@ def lifecycle(
     on: Annotated[
         str | None, typer.Option("--on", help="The day to judge on (default: today).")
     ] = None,
-    fmt: FormatOption = render.Format.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Maintenance status of every line.
 
     Per line: channel, latest release, end of maintenance, days left and status (maintained,
     ending within 30 days, end of maintenance).
     """
-    from astroctl import lifecycle as core
+    from astroctl.matrix import lifecycle as core
 
-    render.lifecycle(core.lifecycle(state(ctx).matrix(), _day(on)), fmt)
+    views.lifecycle(core.lifecycle(context(ctx).matrix(), _day(on)), fmt)

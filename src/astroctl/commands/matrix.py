@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl import render
-from astroctl.commands.options import FormatOption, announce, state
+from astroctl.commands.context import FormatOption, announce, context
+from astroctl.render import matrix as views
+from astroctl.render import streams
+from astroctl.render.output import Format
 
 if TYPE_CHECKING:
-    from astroctl.model import Release
+    from astroctl.matrix.model import Release
 
 # Core modules are imported inside each command: start-up loads only what the command uses.
 
@@ -31,19 +33,19 @@ def show(
     all_releases: Annotated[
         bool, typer.Option("--all", help="One row per release (with selectors: every match).")
     ] = False,
-    fmt: FormatOption = render.Format.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """The parity table, one row per major line; --all or selectors: one row per release."""
-    matrix = state(ctx).matrix()
+    matrix = context(ctx).matrix()
     if not selector:
         if all_releases:
-            render.releases(matrix.releases, fmt)
+            views.releases(matrix.releases, fmt)
         else:
-            from astroctl import compat
+            from astroctl.matrix import queries
 
-            render.parity(matrix, compat.parity(matrix), fmt)
+            views.parity(matrix, queries.parity(matrix), fmt)
         return
-    from astroctl import selectors
+    from astroctl.matrix import selectors
 
     chosen: list[Release] = []
     for text in selector:
@@ -54,22 +56,22 @@ def show(
             announce(selection)
             chosen.append(selection.release)
     unique = {r.name: r for r in chosen}
-    render.releases(sorted(unique.values(), key=lambda r: r.version), fmt)
+    views.releases(sorted(unique.values(), key=lambda r: r.version), fmt)
 
 
 @app.command("validate")
-def validate(ctx: typer.Context, fmt: FormatOption = render.Format.table) -> None:
+def validate(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
     """Check every invariant of the matrix file; exit 3 listing every violation."""
-    from astroctl import store
     from astroctl.errors import ChecksFailed, MatrixInvalid
+    from astroctl.matrix import store
 
-    source = state(ctx).source()
+    source = context(ctx).source()
     try:
         matrix = store.load(source.path)
     except MatrixInvalid as exc:
-        render.validation(exc.path, None, [str(v) for v in exc.violations], fmt)
+        views.validation(exc.path, None, [str(v) for v in exc.violations], fmt)
         raise ChecksFailed(exc.message) from None
-    render.validation(str(source.path), matrix, [], fmt)
+    views.validation(str(source.path), matrix, [], fmt)
 
 
 @app.command("lookup")
@@ -78,15 +80,15 @@ def lookup(
     airflow: Annotated[
         str, typer.Option("--airflow", help="An Airflow version (2.7.2) or minor (2.7).")
     ],
-    fmt: FormatOption = render.Format.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """The releases that ship an Airflow version or minor."""
-    from astroctl import compat
+    from astroctl.matrix import queries
 
-    result = compat.lookup_airflow(state(ctx).matrix(), airflow)
+    result = queries.lookup_airflow(context(ctx).matrix(), airflow)
     if not result.releases:
-        render.warn(f"no release ships Airflow {result.airflow}")
-    render.lookup(result, fmt)
+        streams.warn(f"no release ships Airflow {result.airflow}")
+    views.lookup(result, fmt)
 
 
 @app.command("env")
@@ -101,12 +103,12 @@ def env(
     max_tasks_per_worker: Annotated[
         int | None, typer.Option("--max-tasks-per-worker", help="Tasks each worker may run.")
     ] = None,
-    fmt: FormatOption = render.Format.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """The runtime's default environment variables; formulas computed from the options."""
-    from astroctl import environment, selectors
+    from astroctl.matrix import environment, selectors
 
-    matrix = state(ctx).matrix()
+    matrix = context(ctx).matrix()
     selection = selectors.select(matrix, selector)
     announce(selection)
     inputs = {
@@ -114,4 +116,4 @@ def env(
         for name, value in (("workers", workers), ("max_tasks_per_worker", max_tasks_per_worker))
         if value is not None
     }
-    render.env(environment.release_env(matrix, selection.release, inputs), fmt)
+    views.env(environment.release_env(matrix, selection.release, inputs), fmt)

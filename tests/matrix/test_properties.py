@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from astroctl import store
 from astroctl.errors import SelectorError
-from astroctl.model import ARCHITECTURES, CHANNELS, DEFAULT_PACKAGE_POLICY, Level
-from astroctl.schema import to_document
-from astroctl.selectors import select
+from astroctl.matrix import store
+from astroctl.matrix.model import ARCHITECTURES, CHANNELS, DEFAULT_PACKAGE_POLICY, Level
+from astroctl.matrix.schema import to_document
+from astroctl.matrix.selectors import select
 from astroctl.versions import parse_runtime
 from tests.factories import Document, build, document, line, release
 

@@ -1,4 +1,4 @@
-"""Schema 1 of the matrix file: TOML document <-> :class:`~astroctl.model.Matrix`.
+"""Schema 1 of the matrix file: TOML document <-> :class:`~astroctl.matrix.model.Matrix`.
 
 :func:`build_matrix` checks every invariant of SPEC section 2 and reports all violations at once,
 each named by release (or line, package, variable) and key. :func:`to_document` is its inverse:
@@ -15,12 +15,14 @@ from typing import Any
 
 from astroctl import versions
 from astroctl.errors import MatrixInvalid, Violation
-from astroctl.formulas import FormulaError, parse_formula
-from astroctl.model import (
+from astroctl.matrix.formulas import FormulaError, parse_formula
+from astroctl.matrix.model import (
     ARCHITECTURES,
     CHANNELS,
     DEFAULT_PACKAGE_POLICY,
     SCHEMA_VERSION,
+    ChangeKind,
+    Channel,
     EnvVar,
     ImageSettings,
     Level,
@@ -36,7 +38,8 @@ TOP_KEYS = ("schema", "image", "upstream", "packages", "env", "lines", "releases
 IMAGE_KEYS = ("repository", "floating_tags")
 UPSTREAM_KEYS = ("constraints_url", "index_url")
 PACKAGE_KEYS = ("maintained", "runtime_only", "index", "changelog")
-ENV_KEYS = ("value", "formula", "description")
+ENV_KINDS = ("value", "formula", "default")
+ENV_KEYS = (*ENV_KINDS, "description")
 LINE_KEYS = ("channel", "end_of_maintenance", "python", "python_versions", "os", "architectures")
 OVERRIDABLE_KEYS = ("python", "python_versions", "os", "architectures")
 RELEASE_KEYS = (
@@ -289,13 +292,22 @@ def _env(check: _Checker, table: Mapping[str, Any]) -> dict[str, EnvVar]:
         check.keys(entry, ENV_KEYS, where)
         value = check.string(entry, "value", where)
         formula = check.string(entry, "formula", where)
+        default = check.string(entry, "default", where)
         description = check.typed(entry, "description", where, _is_str, "a string")
-        if (value is _MISSING) == (formula is _MISSING):
-            if "value" not in entry and "formula" not in entry:
-                check.add(where, "", "needs exactly one of 'value' or 'formula'")
-            elif "value" in entry and "formula" in entry:
-                check.add(where, "", "has both 'value' and 'formula'; keep one")
+        given = [key for key in ENV_KINDS if key in entry]
+        if len(given) != 1:
+            if given:
+                check.add(where, "", f"has {' and '.join(map(repr, given))}; keep one")
+            else:
+                check.add(
+                    where,
+                    "",
+                    "needs exactly one of 'value' (baked into the image), 'formula' (computed "
+                    "per deployment) or 'default' (an override the user may set)",
+                )
             continue
+        if all(v is _MISSING for v in (value, formula, default)):
+            continue  # the one given was of the wrong type: already reported
         if formula is not _MISSING:
             try:
                 parse_formula(formula)
@@ -306,6 +318,7 @@ def _env(check: _Checker, table: Mapping[str, Any]) -> dict[str, EnvVar]:
             name=name,
             value=None if value is _MISSING else value,
             formula=None if formula is _MISSING else formula,
+            default=None if default is _MISSING else default,
             description="" if description is _MISSING else description,
         )
     return env
@@ -319,7 +332,7 @@ def _policy(check: _Checker, table: Mapping[str, Any]) -> Policy:
     check.keys(table, POLICY_KEYS, "policy")
     default = dict(DEFAULT_PACKAGE_POLICY)
     default.update(_levels(check, check.table(table, "default", "policy"), "policy.default"))
-    per_package: dict[str, Mapping[str, Level]] = {}
+    per_package: dict[str, Mapping[ChangeKind, Level]] = {}
     for name, entry in check.table(table, "packages", "policy").items():
         where = f"policy.packages.{name}"
         if not versions.is_normalized_name(name):
@@ -332,9 +345,9 @@ def _policy(check: _Checker, table: Mapping[str, Any]) -> Policy:
     return Policy(default=default, packages=per_package)
 
 
-def _levels(check: _Checker, table: Mapping[str, Any], where: str) -> dict[str, Level]:
-    check.keys(table, DEFAULT_PACKAGE_POLICY, where)
-    levels: dict[str, Level] = {}
+def _levels(check: _Checker, table: Mapping[str, Any], where: str) -> dict[ChangeKind, Level]:
+    check.keys(table, [str(kind) for kind in DEFAULT_PACKAGE_POLICY], where)
+    levels: dict[ChangeKind, Level] = {}
     names = tuple(level.value for level in Level)
     for change in DEFAULT_PACKAGE_POLICY:
         value = check.typed(
@@ -373,7 +386,11 @@ def _lines(check: _Checker, table: Mapping[str, Any]) -> tuple[dict[int, Line], 
         platform = _platform(check, entry, where, required=True)
         if len(check.violations) == before:
             lines[major] = Line(
-                major=major, channel=channel, end_of_maintenance=eom, os=os_name, **platform
+                major=major,
+                channel=Channel(channel),
+                end_of_maintenance=eom,
+                os=os_name,
+                **platform,
             )
     return lines, declared
 
@@ -672,7 +689,12 @@ def _facts_document(facts: PackageFacts) -> dict[str, Any]:
 
 
 def _env_document(var: EnvVar) -> dict[str, str]:
-    entry = {"value": var.value} if var.value is not None else {"formula": var.formula or ""}
+    if var.value is not None:
+        entry = {"value": var.value}
+    elif var.formula is not None:
+        entry = {"formula": var.formula}
+    else:
+        entry = {"default": var.default or ""}
     if var.description:
         entry["description"] = var.description
     return entry
@@ -681,7 +703,7 @@ def _env_document(var: EnvVar) -> dict[str, str]:
 def _policy_document(policy: Policy) -> dict[str, Any]:
     document: dict[str, Any] = {}
     default = {
-        change: level.value
+        str(change): level.value
         for change, level in policy.default.items()
         if DEFAULT_PACKAGE_POLICY[change] is not level
     }
@@ -689,7 +711,7 @@ def _policy_document(policy: Policy) -> dict[str, Any]:
         document["default"] = default
     if policy.packages:
         document["packages"] = {
-            name: {change: level.value for change, level in policy.packages[name].items()}
+            name: {str(change): level.value for change, level in policy.packages[name].items()}
             for name in sorted(policy.packages)
         }
     return document
@@ -697,7 +719,7 @@ def _policy_document(policy: Policy) -> dict[str, Any]:
 
 def _line_document(line: Line) -> dict[str, Any]:
     return {
-        "channel": line.channel,
+        "channel": line.channel.value,
         "end_of_maintenance": line.end_of_maintenance,
         "python": line.python,
         "python_versions": list(line.python_versions),

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from astroctl.errors import SelectorError
-from astroctl.model import Matrix, Release
+from astroctl.matrix.model import Matrix, Release
 from astroctl.versions import RuntimeVersionError, parse_runtime
 
 _PREFIX = re.compile(r"^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$")

@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
-from astroctl.compat import latest_of
-from astroctl.model import Matrix
+from astroctl.matrix.model import Channel, Matrix
+from astroctl.matrix.queries import latest_of
 
 ENDING_WINDOW_DAYS = 30
 
-MAINTAINED = "maintained"
-ENDING = f"ending within {ENDING_WINDOW_DAYS} days"
-ENDED = "end of maintenance"
+
+class LineStatus(StrEnum):
+    """A line's maintenance status on a given day."""
+
+    MAINTAINED = "maintained"
+    ENDING = f"ending within {ENDING_WINDOW_DAYS} days"
+    ENDED = "end of maintenance"
+
+
+MAINTAINED, ENDING, ENDED = LineStatus.MAINTAINED, LineStatus.ENDING, LineStatus.ENDED
 
 
 @dataclass(frozen=True)
 class LineLifecycle:
     major: int
-    channel: str
+    channel: Channel
     latest: str | None
     end_of_maintenance: date
-    status: str
+    status: LineStatus
     days_left: int  # negative once maintenance has ended
 
 
@@ -31,7 +39,7 @@ class Lifecycle:
     lines: tuple[LineLifecycle, ...]
 
 
-def status_on(end_of_maintenance: date, on: date) -> str:
+def status_on(end_of_maintenance: date, on: date) -> LineStatus:
     """A line is maintained through its end-of-maintenance day itself."""
     days_left = (end_of_maintenance - on).days
     if days_left < 0:

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Invoke
-from tests.test_cli_matrix import FORMATS, SNAPSHOT, assert_golden, ok
+from tests.helpers import FORMATS, SNAPSHOT, Invoke, assert_golden, ok
 
 LINE_FIELDS = {"line", "channel", "latest", "end_of_maintenance", "status"}
 

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Invoke, Result
-from tests.test_cli_matrix import BROKEN, SNAPSHOT
+from tests.helpers import BROKEN, SNAPSHOT, Invoke, Result
 
 ANSI = "\x1b["
 

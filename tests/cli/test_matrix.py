@@ -14,7 +14,7 @@ it with the TOML read independently (tomllib), not with pinned numbers.
 
 To rewrite the goldens after an intended change, run::
 
-    ASTROCTL_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_cli_matrix.py tests/test_cli_lifecycle.py
+    ASTROCTL_UPDATE_GOLDEN=1 .venv/bin/pytest tests/cli/test_matrix.py tests/cli/test_lifecycle.py
 
 then read the diff before committing it: a golden file is only as right as the last person who
 checked it against the data.
@@ -23,7 +23,6 @@ checked it against the data.
 from __future__ import annotations
 
 import json
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -31,13 +30,18 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import GOLDEN, MATRIX, Invoke, Result
+from tests.helpers import (
+    BROKEN,
+    FORMATS,
+    MATRIX,
+    SNAPSHOT,
+    Invoke,
+    assert_golden,
+    ok,
+)
 
-UPDATE_ENV = "ASTROCTL_UPDATE_GOLDEN"
-SNAPSHOT = GOLDEN / "matrix_snapshot.toml"
 SEED = Path("/work/shared/seed/astro-runtime-architecture.txt")
 
-FORMATS = (("table", "txt"), ("json", "json"), ("markdown", "md"))
 
 YANKED_9_2 = (
     "astroctl: warning: every release of 9.2.x is yanked; using 9.2.0 "
@@ -46,35 +50,6 @@ YANKED_9_2 = (
 
 
 # -- golden helper ----------------------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Each line without trailing spaces, no trailing blank lines, one final newline."""
-    lines = [line.rstrip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    return "".join(f"{line}\n" for line in lines)
-
-
-def assert_golden(name: str, actual: str) -> None:
-    """Compare ``actual`` with ``tests/golden/<name>``; rewrite it when ASTROCTL_UPDATE_GOLDEN=1."""
-    path = GOLDEN / name
-    got = normalise(actual)
-    if os.environ.get(UPDATE_ENV) == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8", newline="\n")
-        return
-    if not path.is_file():
-        pytest.fail(f"{path} is missing; run with {UPDATE_ENV}=1 to create it")
-    expected = path.read_text(encoding="utf-8")
-    assert got == expected, f"stdout differs from {path} (rewrite with {UPDATE_ENV}=1)"
-
-
-def ok(result: Result, stderr: str = "") -> str:
-    """Assert success with exactly ``stderr``; return stdout."""
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == stderr
-    return result.stdout
 
 
 def releases_of(stdout: str) -> list[dict[str, Any]]:
@@ -466,71 +441,6 @@ def test_env_of_a_yanked_line_warns(invoke: Invoke) -> None:
 
 # -- matrix validate --------------------------------------------------------------------------
 
-BROKEN = """\
-schema = 1
-
-[image]
-repository = "quay.io/astronomer/astro-runtime"
-floating_tags = false
-
-[upstream]
-constraints_url = "https://example.invalid/constraints-{airflow}/constraints-{python}.txt"
-index_url = "https://pypi.org/simple"
-
-[lines.9]
-channel = "lts"
-end_of_maintenance = 2025-01-31
-python = "3.11"
-python_versions = ["3.8", "3.9", "3.10", "3.11"]
-os = "Debian 11.3 (bullseye)"
-architectures = ["amd64", "arm64"]
-
-[lines.10]
-channel = "stable"
-end_of_maintenance = 2024-06-30
-python = "3.12"
-python_versions = ["3.11"]
-os = "Debian 11.8 (bullseye)"
-architectures = ["amd64", "s390x"]
-
-[[releases]]
-version = "9.1.0"
-airflow = "2.7.1"
-released = 2023-10-12
-
-[[releases]]
-version = "9.1.0"
-airflow = "2.7.1"
-
-[[releases]]
-version = "9.2.0"
-airflow = "2.7.2"
-relased = 2023-10-13
-
-[[releases]]
-version = "9.3.0"
-airflow = "2.8.0"
-
-[[releases]]
-version = "9.4.0"
-airflow = "two.seven"
-
-[[releases]]
-version = "9.5"
-airflow = "2.7.3"
-
-[[releases]]
-version = "12.0.0"
-airflow = "2.10.0"
-
-[[releases]]
-version = "9.6.0"
-airflow = "2.7.3"
-
-[releases.packages]
-"Bad_Name" = "1.0.0"
-"apache-airflow-providers-amazon" = "eight"
-"""
 
 # Each violation of BROKEN, as (where, key, a fragment of the message).
 BROKEN_VIOLATIONS = (

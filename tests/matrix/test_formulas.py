@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from astroctl.formulas import VARIABLES, Formula, FormulaError, parse_formula
+from astroctl.matrix.formulas import VARIABLES, Formula, FormulaError, parse_formula
 
 VALUES = {"workers": 3, "max_tasks_per_worker": 16}
 

@@ -8,10 +8,10 @@ from datetime import date, datetime
 
 import pytest
 
-from astroctl import store
 from astroctl.errors import EXIT_USAGE, MatrixInvalid, Violation
-from astroctl.model import DEFAULT_PACKAGE_POLICY, Level, Matrix
-from astroctl.schema import build_matrix, to_document
+from astroctl.matrix import store
+from astroctl.matrix.model import DEFAULT_PACKAGE_POLICY, ChangeKind, Level, Matrix
+from astroctl.matrix.schema import build_matrix, to_document
 from tests.factories import Document, build, document, line, release
 
 # --- the real file -----------------------------------------------------------------------------
@@ -132,9 +132,9 @@ def test_base_is_valid() -> None:
     assert [r.name for r in m.releases] == ["9.1.0", "9.2.0", "10.0.0"]
     assert m.image.floating_tags is True
     assert m.upstream.index_url == "http://127.0.0.1:8080/simple"
-    assert m.policy.level_for("anything", "added") is Level.PATCH
-    assert m.policy.level_for("astronomer-providers", "major") is Level.MINOR
-    assert m.policy.level_for("astronomer-providers", "removed") is Level.MAJOR
+    assert m.policy.level_for("anything", ChangeKind("added")) is Level.PATCH
+    assert m.policy.level_for("astronomer-providers", ChangeKind("major")) is Level.MINOR
+    assert m.policy.level_for("astronomer-providers", ChangeKind("removed")) is Level.MAJOR
     assert m.releases[1].flavors == {"slim": {"astronomer-providers": "1.18.0"}}
 
 
@@ -581,14 +581,21 @@ BAD: list[tuple[str, Mutation, str, str, str]] = [
         lambda d: d["env"].update(BOTH={"value": "1", "formula": "workers"}),
         "env.BOTH",
         "",
-        "has both 'value' and 'formula'",
+        "has 'value' and 'formula'; keep one",
     ),
     (
         "env with neither",
         lambda d: d["env"].update(NEITHER={"description": "nothing"}),
         "env.NEITHER",
         "",
-        "needs exactly one of 'value' or 'formula'",
+        "needs exactly one of 'value' (baked into the image), 'formula'",
+    ),
+    (
+        "env with value and default",
+        lambda d: d["env"].update(BOTH={"value": "1", "default": "*/5 * * * *"}),
+        "env.BOTH",
+        "",
+        "has 'value' and 'default'; keep one",
     ),
     (
         "env formula unknown variable",

@@ -14,10 +14,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from astroctl import atomic
 from astroctl.errors import InputError, MatrixInvalid, OperationError, Violation
-from astroctl.model import Matrix
-from astroctl.schema import build_matrix, to_document
+from astroctl.matrix.model import Matrix
+from astroctl.matrix.schema import build_matrix, to_document
+from astroctl.seams import fs
 
 ENV_VAR = "ASTROCTL_MATRIX"
 RELATIVE_PATH = Path("data") / "compatibility.toml"
@@ -52,11 +52,11 @@ class MatrixSource:
 
 def embedded_path() -> Path:
     """The matrix shipped inside the package (or, in a source checkout, the project's own)."""
-    here = Path(__file__).resolve().parent
-    packaged = here / EMBEDDED_NAME
+    package = Path(__file__).resolve().parent.parent  # astroctl/
+    packaged = package / EMBEDDED_NAME
     if packaged.is_file():
         return packaged
-    checkout = here.parent.parent / RELATIVE_PATH
+    checkout = package.parent.parent / RELATIVE_PATH  # src/astroctl -> the project root
     if checkout.is_file():
         return checkout
     raise OperationError(f"{packaged}: the embedded matrix is missing from this installation")
@@ -173,10 +173,10 @@ def write_document(path: Path, document: Mapping[str, Any], header: str = "") ->
     """Write a raw document (after checking it builds a valid matrix) atomically."""
     text = dumps_document(document, header)
     loads(text, str(path))
-    atomic.write_text(path, text)
+    fs.write_text(path, text)
 
 
 def save(source: MatrixSource, matrix: Matrix) -> None:
     """Write the matrix to its source file, atomically; never to the embedded default."""
     source.require_writable()
-    atomic.write_text(source.path, dumps(matrix))
+    fs.write_text(source.path, dumps(matrix))

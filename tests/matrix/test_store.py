@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from astroctl import atomic, store
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, InputError, MatrixInvalid, OperationError
-from astroctl.store import MatrixSource, Origin
+from astroctl.matrix import store
+from astroctl.matrix.store import MatrixSource, Origin
+from astroctl.seams import fs as atomic
 from tests.factories import REAL_MATRIX, build, document, release, toml_text
 
 SMALL = toml_text(document(release("9.0.0"), release("9.1.0")))
@@ -99,14 +100,14 @@ def test_embedded_default_prefers_the_packaged_copy(
 ) -> None:
     package = tmp_path / "site-packages" / "astroctl"
     packaged = write(package / "compatibility.toml")
-    monkeypatch.setattr(store, "__file__", str(package / "store.py"))
+    monkeypatch.setattr(store, "__file__", str(package / "matrix" / "store.py"))
     assert store.embedded_path() == packaged
 
 
 def test_embedded_default_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = tmp_path / "site-packages" / "astroctl"
     package.mkdir(parents=True)
-    monkeypatch.setattr(store, "__file__", str(package / "store.py"))
+    monkeypatch.setattr(store, "__file__", str(package / "matrix" / "store.py"))
     with pytest.raises(OperationError, match="embedded matrix is missing") as caught:
         store.embedded_path()
     assert str(package / "compatibility.toml") in caught.value.message

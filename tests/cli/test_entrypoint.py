@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from astroctl import __version__
-from tests.conftest import MATRIX, Invoke, Result
-from tests.test_cli_matrix import SNAPSHOT
+from tests.helpers import MATRIX, SNAPSHOT, Invoke, Result
 
 SCRIPT = Path(sys.executable).parent / "astroctl"
 ANSI = "\x1b["

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from astroctl import store
-from astroctl.compat import latest_of, lookup_airflow, parity
-from astroctl.environment import RUNTIME_VERSION_VAR, EnvValue, release_env
 from astroctl.errors import EXIT_USAGE, InputError
-from astroctl.lifecycle import ENDED, ENDING, MAINTAINED, lifecycle, status_on
-from astroctl.model import Matrix
-from astroctl.selectors import select
+from astroctl.matrix import store
+from astroctl.matrix.environment import RUNTIME_VERSION_VAR, EnvValue, release_env
+from astroctl.matrix.lifecycle import ENDED, ENDING, MAINTAINED, lifecycle, status_on
+from astroctl.matrix.model import Matrix
+from astroctl.matrix.queries import latest_of, lookup_airflow, parity
+from astroctl.matrix.selectors import select
 from tests.factories import REAL_MATRIX, build, document, line, matrix, release
 
 

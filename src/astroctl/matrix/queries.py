@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from astroctl.errors import InputError
-from astroctl.model import Matrix, Release
+from astroctl.matrix.model import Channel, Matrix, Release
 from astroctl.versions import InvalidVersion, airflow_minor, parse_pep440
 
 
@@ -20,7 +20,7 @@ class LineParity:
     python_versions: tuple[str, ...]
     os: str
     architectures: tuple[str, ...]
-    channel: str
+    channel: Channel
     end_of_maintenance: date
     releases: int
     latest: str | None  # highest non-yanked final release, else highest release

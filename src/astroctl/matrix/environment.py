@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from astroctl.errors import InputError
-from astroctl.formulas import VARIABLES, FormulaError, parse_formula
-from astroctl.model import Matrix, Release
+from astroctl.matrix.formulas import VARIABLES, FormulaError, parse_formula
+from astroctl.matrix.model import Matrix, Release
 
 RUNTIME_VERSION_VAR = "ASTRONOMER_RUNTIME_VERSION"
 

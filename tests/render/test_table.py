@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from astroctl import render
-from astroctl.render import Grid
-from tests.conftest import Invoke
+from astroctl.render import table as render
+from astroctl.render.table import Grid
+from tests.helpers import Invoke
 
 _text = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=0, max_size=24

@@ -1,6 +1,6 @@
 """The compatibility matrix as typed, frozen values (schema 1, SPEC section 2).
 
-Everything here is already validated: :mod:`astroctl.schema` builds these values from a TOML
+Everything here is already validated: :mod:`astroctl.matrix.schema` builds these values from a TOML
 document and refuses to build an invalid one.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import Enum, StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,16 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 ARCHITECTURES = ("amd64", "arm64")
-CHANNELS = ("stable", "lts")
+
+
+class Channel(StrEnum):
+    """A line's release channel."""
+
+    STABLE = "stable"
+    LTS = "lts"
+
+
+CHANNELS = tuple(channel.value for channel in Channel)
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -37,16 +46,30 @@ class Level(Enum):
 
 _LEVEL_RANK = {Level.PATCH: 1, Level.MINOR: 2, Level.MAJOR: 3}
 
+
+class ChangeKind(StrEnum):
+    """How a package changed between two releases (SPEC section 4, ``providers diff``)."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    DOWNGRADE = "downgrade"
+    OTHER = "other"  # not comparable as major/minor/patch: a post, dev or local release
+    UNCHANGED = "unchanged"
+
+
 # The kinds of package change a diff reports and the level each needs (SPEC section 5).
-DEFAULT_PACKAGE_POLICY: Mapping[str, Level] = MappingProxyType(
+DEFAULT_PACKAGE_POLICY: Mapping[ChangeKind, Level] = MappingProxyType(
     {
-        "added": Level.MINOR,
-        "removed": Level.MAJOR,
-        "major": Level.MAJOR,
-        "minor": Level.MINOR,
-        "patch": Level.PATCH,
-        "downgrade": Level.MAJOR,
-        "other": Level.PATCH,
+        ChangeKind.ADDED: Level.MINOR,
+        ChangeKind.REMOVED: Level.MAJOR,
+        ChangeKind.MAJOR: Level.MAJOR,
+        ChangeKind.MINOR: Level.MINOR,
+        ChangeKind.PATCH: Level.PATCH,
+        ChangeKind.DOWNGRADE: Level.MAJOR,
+        ChangeKind.OTHER: Level.PATCH,
     }
 )
 
@@ -77,14 +100,31 @@ class PackageFacts:
     changelog: str | None = None  # where the notes link for its changes
 
 
+class EnvKind(StrEnum):
+    """How the runtime treats an environment variable."""
+
+    VALUE = "value"  # baked into the image
+    FORMULA = "formula"  # computed per deployment, never baked
+    OVERRIDE = "override"  # not set by the image: the user may set it; ``default`` applies if not
+
+
 @dataclass(frozen=True)
 class EnvVar:
-    """A runtime default environment variable: a fixed value or a per-deployment formula."""
+    """A runtime environment variable: a baked value, a per-deployment formula or an override."""
 
     name: str
     value: str | None = None
     formula: str | None = None
     description: str = ""
+    default: str | None = None  # an override's behaviour when the user leaves it unset
+
+    @property
+    def kind(self) -> EnvKind:
+        if self.value is not None:
+            return EnvKind.VALUE
+        if self.formula is not None:
+            return EnvKind.FORMULA
+        return EnvKind.OVERRIDE
 
 
 @dataclass(frozen=True)
@@ -92,7 +132,7 @@ class Line:
     """A major line: the defaults its releases inherit."""
 
     major: int
-    channel: str
+    channel: Channel
     end_of_maintenance: date
     python: str
     python_versions: tuple[str, ...]
@@ -134,7 +174,7 @@ class Release:
         return self.yanked is not None
 
     @property
-    def channel(self) -> str:
+    def channel(self) -> Channel:
         return self.line.channel
 
     @property
@@ -146,10 +186,10 @@ class Release:
 class Policy:
     """Overrides of the versioning policy: change kind -> required level (SPEC section 5)."""
 
-    default: Mapping[str, Level] = field(default_factory=lambda: DEFAULT_PACKAGE_POLICY)
-    packages: Mapping[str, Mapping[str, Level]] = field(default_factory=dict)
+    default: Mapping[ChangeKind, Level] = field(default_factory=lambda: DEFAULT_PACKAGE_POLICY)
+    packages: Mapping[str, Mapping[ChangeKind, Level]] = field(default_factory=dict)
 
-    def level_for(self, package: str, change: str) -> Level:
+    def level_for(self, package: str, change: ChangeKind) -> Level:
         override = self.packages.get(package, {})
         return override.get(change, self.default[change])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from astroctl import store
 from astroctl.errors import EXIT_USAGE, InputError, SelectorError
-from astroctl.model import Matrix
-from astroctl.selectors import select, select_all
+from astroctl.matrix import store
+from astroctl.matrix.model import Matrix
+from astroctl.matrix.selectors import select, select_all
 from tests.factories import REAL_MATRIX, matrix
 
 

@@ -1,0 +1,1 @@
+"""The release database: the compatibility matrix, its schema, queries and changes."""

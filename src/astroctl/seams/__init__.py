@@ -1,0 +1,1 @@
+"""Every outside world astroctl touches (files, processes, HTTP), and only here."""

@@ -1,0 +1,148 @@
+"""Helpers every test module may import: paths, the CLI runner, golden files, sample files.
+
+Test modules never import each other; what two of them share lives here (or in ``factories``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from astroctl import cli
+
+REPO = Path(__file__).resolve().parents[1]
+MATRIX = REPO / "data" / "compatibility.toml"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+# A frozen copy of the matrix (119 releases): goldens do not move when a release is cut.
+SNAPSHOT = GOLDEN / "matrix_snapshot.toml"
+FORMATS = (("table", "txt"), ("json", "json"), ("markdown", "md"))
+UPDATE_ENV = "ASTROCTL_UPDATE_GOLDEN"
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+class Invoke:
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str | Path, matrix: Path | None = MATRIX) -> Result:
+        """Run ``astroctl [--matrix M] ARGS`` in-process through the real entry point."""
+        argv = [str(a) for a in args]
+        if matrix is not None:
+            argv = ["--matrix", str(matrix), *argv]
+        self.capsys.readouterr()
+        code = 0
+        try:
+            cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = self.capsys.readouterr()
+        return Result(code, out, err)
+
+
+# -- golden files ----------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Each line without trailing spaces, no trailing blank lines, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "".join(f"{line}\n" for line in lines)
+
+
+def assert_golden(name: str, actual: str) -> None:
+    """Compare ``actual`` with ``tests/golden/<name>``; rewrite it when ASTROCTL_UPDATE_GOLDEN=1."""
+    path = GOLDEN / name
+    got = normalise(actual)
+    if os.environ.get(UPDATE_ENV) == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(got, encoding="utf-8", newline="\n")
+        return
+    if not path.is_file():
+        pytest.fail(f"{path} is missing; run with {UPDATE_ENV}=1 to create it")
+    expected = path.read_text(encoding="utf-8")
+    assert got == expected, f"stdout differs from {path} (rewrite with {UPDATE_ENV}=1)"
+
+
+def ok(result: Result, stderr: str = "") -> str:
+    """Assert success with exactly ``stderr``; return stdout."""
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == stderr
+    return result.stdout
+
+
+# A matrix file with one of every kind of violation (see the validate tests).
+BROKEN = """\
+schema = 1
+
+[image]
+repository = "quay.io/astronomer/astro-runtime"
+floating_tags = false
+
+[upstream]
+constraints_url = "https://example.invalid/constraints-{airflow}/constraints-{python}.txt"
+index_url = "https://pypi.org/simple"
+
+[lines.9]
+channel = "lts"
+end_of_maintenance = 2025-01-31
+python = "3.11"
+python_versions = ["3.8", "3.9", "3.10", "3.11"]
+os = "Debian 11.3 (bullseye)"
+architectures = ["amd64", "arm64"]
+
+[lines.10]
+channel = "stable"
+end_of_maintenance = 2024-06-30
+python = "3.12"
+python_versions = ["3.11"]
+os = "Debian 11.8 (bullseye)"
+architectures = ["amd64", "s390x"]
+
+[[releases]]
+version = "9.1.0"
+airflow = "2.7.1"
+released = 2023-10-12
+
+[[releases]]
+version = "9.1.0"
+airflow = "2.7.1"
+
+[[releases]]
+version = "9.2.0"
+airflow = "2.7.2"
+relased = 2023-10-13
+
+[[releases]]
+version = "9.3.0"
+airflow = "2.8.0"
+
+[[releases]]
+version = "9.4.0"
+airflow = "two.seven"
+
+[[releases]]
+version = "9.5"
+airflow = "2.7.3"
+
+[[releases]]
+version = "12.0.0"
+airflow = "2.10.0"
+
+[[releases]]
+version = "9.6.0"
+airflow = "2.7.3"
+
+[releases.packages]
+"Bad_Name" = "1.0.0"
+"apache-airflow-providers-amazon" = "eight"
+"""
