@@ -44,7 +44,9 @@ class Level(Enum):
         return _LEVEL_RANK[self]
 
 
-_LEVEL_RANK = {Level.PATCH: 1, Level.MINOR: 2, Level.MAJOR: 3}
+_LEVEL_RANK: Mapping[Level, int] = MappingProxyType(
+    {Level.PATCH: 1, Level.MINOR: 2, Level.MAJOR: 3}
+)
 
 
 class ChangeKind(StrEnum):
