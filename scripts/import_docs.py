@@ -80,16 +80,19 @@ ENV: dict[str, dict[str, str]] = {
         "description": "Worker Pods created per scheduler loop, which caps how many tasks can "
         "be started at one time.",
     },
+    "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": {
+        "value": "512",
+        "description": "Task instances the scheduler reads and queues per database query in "
+        "each scheduling loop; larger batches schedule more tasks per loop.",
+    },
+    # Not set by the image: the monitoring DAG runs every 5 minutes unless the user sets it.
     "AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL": {
-        "value": "*/5 * * * *",
-        "description": "Schedule of the Astronomer monitoring DAG (Astro Hybrid), every 5 "
-        "minutes by default; a cron expression set here replaces it.",
+        "default": "*/5 * * * *",
+        "description": "Schedule of the Astronomer monitoring DAG (Astro Hybrid): an override "
+        "the user may set to a cron expression; unset, the DAG runs every 5 minutes.",
     },
 }
 
-# The seed's "System distribution" table is authoritative for these lines.
-SEED_OS = "Debian 11.3 (bullseye)"
-SEED_OS_LINES = frozenset(range(4, 10))
 # Undocumented for Runtime 10 and 11: Apache Airflow's supported Pythons for that minor.
 INFERRED_PYTHONS = {
     "2.8": ["3.8", "3.9", "3.10", "3.11"],
@@ -108,11 +111,17 @@ Facts: the Astronomer docs repository astronomer/docs at commit
 (versions, Airflow, dates), astro/runtime-provider-reference.md (package pins),
 astro/runtime-version-lifecycle-policy.mdx (channels, end of maintenance, yanked versions; the
 yank reasons are reworded), astro/runtime-image-architecture.mdx (Python, OS, architectures),
-and the seed page "Astro Runtime architecture" (OS of lines 4-9, default environment variables,
-runtime-only packages marked *).
+and the seed page "Astro Runtime architecture" (default environment variables, runtime-only
+packages marked *).
 Conflicts and choices:
-- OS of lines 4-9: the seed says Debian 11.3 for all; runtime-image-architecture says 11.1 (4),
-  11.3 (5), 11.5 (6, 7), 11.7 (8, 9). The seed is used; lines 10 and 11 take Debian 11.8.
+- OS of lines 4-9: the seed (an older copy of the image-architecture page) says
+  "Debian 11.3 (bullseye)" for all; the public page corrected it to 11.1 (4), 11.3 (5),
+  11.5 (6, 7), 11.7 (8, 9), all bullseye. The corrected values are used, so
+  `matrix show --format markdown` differs from the seed in those five cells; 10 and 11 are 11.8.
+- AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY = 512: on the public page since January 2024, not in
+  the seed's table.
+- AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL is an override the user may set, not a value the
+  image sets: it is stored as a `default` (every 5 minutes), so images do not bake it.
 - astronomer-providers in 7.4.3 and 8.0.0: the notes say 1.15.4, the provider table 1.15.5. The
   table is kept (the 8.2.0 note also says "upgraded to 1.15.5").
 - astronomer-providers-logging in 9.15.0 and 10.9.0: the notes say 1.1.5.1, the table 1.5.1. The
@@ -203,7 +212,7 @@ def build_line(row: dict[str, str]) -> dict[str, Any]:
         "end_of_maintenance": last_day_of_month(row["end_of_maintenance"]),
         "python": row["default_python"],
         "python_versions": python_versions(row),
-        "os": SEED_OS if major in SEED_OS_LINES else row["os"],
+        "os": row["os"],
         "architectures": row["architectures"].split(),
     }
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from typer._click import exceptions as usage
 
 from astroctl import __version__
 from astroctl.commands import lifecycle, matrix
-from astroctl.commands.context import Context
-from astroctl.errors import EXIT_FAILED, AstroctlError
+from astroctl.commands.context import Command, Context
+from astroctl.errors import EXIT_FAILED, EXIT_USAGE, AstroctlError
 from astroctl.render import streams
 
 app = typer.Typer(
@@ -20,11 +21,13 @@ app = typer.Typer(
     help="Release management for an Airflow-based runtime distribution.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(matrix.app, name="matrix")
-app.command("lifecycle")(lifecycle.lifecycle)
+app.command("lifecycle", cls=Command, short_help=lifecycle.SUMMARY)(lifecycle.lifecycle)
+
+ROOT_OPTIONS = ("--matrix", "--debug", "--version")
 
 
 def _version(value: bool) -> None:
@@ -40,6 +43,7 @@ def root(
         Path | None,
         typer.Option(
             "--matrix",
+            metavar="PATH",
             help="The matrix file (default: $ASTROCTL_MATRIX, data/compatibility.toml above the "
             "working directory, then the embedded default).",
             show_default=False,
@@ -51,20 +55,22 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    """Release management for an Airflow-based runtime distribution."""
     ctx.obj = Context(matrix_option=matrix_path, debug=debug)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run astroctl; an :class:`AstroctlError` becomes its message on stderr and its exit code.
 
+    A usage error (an unknown option, a missing argument) is reported the same way, exit 2.
     An output that cannot be written (a full disk, a closed pipe) is an operation that failed:
     exit 1 with one line, or silently for a reader that stopped reading (``| head``).
     """
     args = list(argv) if argv is not None else sys.argv[1:]
-    debug = "--debug" in args  # read before parsing: a usage error must honour it too
+    debug = _root_flag(args, "--debug")  # read before parsing: a usage error honours it too
     try:
         try:
-            app(args=args, prog_name="astroctl")
+            code = app(args=args, prog_name="astroctl", standalone_mode=False)
         finally:
             streams.flush()
     except BrokenPipeError:
@@ -72,9 +78,68 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(EXIT_FAILED) from None
     except AstroctlError as exc:
         _fail(exc, exc.message, exc.exit_code, debug=debug)
+    except usage.NoArgsIsHelpError as exc:
+        streams.note(exc.format_message().rstrip("\n"))  # the help, on stderr as for bad usage
+        raise SystemExit(EXIT_USAGE) from None
+    except usage.UsageError as exc:
+        _fail(exc, usage_message(exc, args), EXIT_USAGE, debug=debug)
+    except (typer.Abort, KeyboardInterrupt):
+        _fail(KeyboardInterrupt(), "interrupted", 130, debug=False)
     except OSError as exc:  # only output is left unconverted: every seam raises AstroctlError
         streams.silence_stdout()
         _fail(exc, f"cannot write the output: {exc.strerror or exc}", EXIT_FAILED, debug=debug)
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
+
+
+def usage_message(exc: usage.UsageError, args: Sequence[str]) -> str:
+    """One plain line for a usage error: what was wrong, what is accepted, where help is."""
+    command = exc.ctx.command_path if exc.ctx is not None else "astroctl"
+    hint = f"see '{command} --help'"
+    if isinstance(exc, usage.NoSuchOption):
+        name = exc.option_name
+        if name in ROOT_OPTIONS and command != "astroctl":
+            given = _option_with_value(args, name)
+            rest = command.removeprefix("astroctl ")
+            return (
+                f"{name} is a root option: put it before the command, as in "
+                f"'astroctl {given} {rest} ...'"
+            )
+        close = sorted(exc.possibilities or ())
+        suggestion = f"; did you mean {' or '.join(close)}?" if close else ""
+        return f"'{command}' has no option {name}{suggestion} ({hint})"
+    if isinstance(exc, usage.MissingParameter):
+        return f"{exc.format_message().rstrip('.')} ({hint})"
+    text = exc.format_message().strip()
+    for noise in ("Value error, ", "Error: "):
+        text = text.replace(noise, "")
+    return f"{text.rstrip('.')} ({hint})"
+
+
+def _root_flag(args: Sequence[str], flag: str) -> bool:
+    """Whether ``flag`` is given among the root options (before the command)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--matrix":
+            skip = True
+        elif not arg.startswith("-"):
+            return False
+        elif arg == flag:
+            return True
+    return False
+
+
+def _option_with_value(args: Sequence[str], name: str) -> str:
+    """``--matrix x`` as the user typed it (for a hint that can be pasted)."""
+    for index, arg in enumerate(args):
+        if arg == name:
+            value = args[index + 1] if index + 1 < len(args) and name == "--matrix" else ""
+            return f"{name} {value}".strip()
+        if arg.startswith(f"{name}="):
+            return arg
+    return name
 
 
 def _fail(exc: BaseException, message: str, code: int, *, debug: bool) -> NoReturn:

@@ -35,8 +35,11 @@ ONE_LINE_ERRORS = [
     (("matrix", "show", "nine"), "'nine' is not a release selector"),
     (("matrix", "show", "--all", "12"), "no release matches '12'"),
     (("matrix", "env", "4.3"), "no release matches '4.3'; line 4 has 4.0.0 to 4.2.9"),
-    (("matrix", "lookup", "--airflow", "two.seven"), "--airflow 'two.seven' is not a PEP 440"),
-    (("matrix", "lookup", "--airflow", ""), "--airflow '' is not a PEP 440"),
+    (
+        ("matrix", "lookup", "--airflow", "two.seven"),
+        "--airflow 'two.seven' is not a version such as 2.7.2",
+    ),
+    (("matrix", "lookup", "--airflow", ""), "--airflow '' is not a version such as 2.7.2"),
     (("lifecycle", "--on", "2024-02-30"), "--on '2024-02-30' is not a date"),
     (
         ("matrix", "env", "--workers", "3"),
@@ -49,7 +52,7 @@ ONE_LINE_ERRORS = [
     ),
     (
         ("matrix", "env", "--workers", "-1", "--max-tasks-per-worker", "16"),
-        "--workers must not be negative (got -1)",
+        "--workers must be at least 1 (got -1)",
     ),
 ]
 
@@ -144,23 +147,51 @@ def test_validate_names_the_line_of_a_syntax_error(invoke: Invoke, malformed: Pa
 USAGE_ERRORS = [
     (("frob",), "No such command 'frob'"),
     (("matrix", "frob"), "No such command 'frob'"),
-    (("matrix", "show", "--bogus"), "No such option: --bogus"),
-    (("--bogus", "matrix", "show"), "No such option: --bogus"),
-    (("matrix", "show", "--format", "yaml"), "'yaml' is not one of"),
+    (("matrix", "show", "--bogus"), "'astroctl matrix show' has no option --bogus"),
+    (("matrix", "show", "--formt", "json"), "no option --formt; did you mean --format?"),
+    (("--bogus", "matrix", "show"), "'astroctl' has no option --bogus"),
+    (
+        ("matrix", "show", "--format", "yaml"),
+        "--format 'yaml' is not a format; use one of table, json, markdown",
+    ),
+    (("matrix", "show", "-f", "XML"), "--format 'XML' is not a format; use one of table"),
     (("matrix", "lookup"), "Missing option '--airflow'"),
     (("matrix", "lookup", "--airflow"), "Option '--airflow' requires an argument"),
-    (("matrix", "env", "--workers", "many"), "Invalid value for '--workers'"),
+    (("matrix", "env", "--workers", "many"), "--workers 'many' is not a whole number such as 4"),
+    (("matrix", "env", "--workers", "1.5"), "--workers '1.5' is not a whole number"),
+    (("matrix", "env", "--workers", "0"), "--workers must be at least 1 (got 0)"),
+    (("matrix", "env", "--max-tasks-per-worker", "0"), "--max-tasks-per-worker must be at least 1"),
+    (("matrix", "env", "--workers", "9" * 5000), "is not a whole number"),
+    (("matrix", "env", "--workers", "\u0669"), "is not a whole number"),  # Arabic-Indic nine
     (("lifecycle", "--on"), "Option '--on' requires an argument"),
+    (("lifecycle", "--on", "tomorrow"), "--on 'tomorrow' is not a date such as 2024-06-30"),
     (("lifecycle", "extra"), "unexpected extra argument"),
+    (
+        ("matrix", "show", "--matrix", "x.toml"),
+        "--matrix is a root option: put it before the command, as in "
+        "'astroctl --matrix x.toml matrix show ...'",
+    ),
+    (("matrix", "show", "--debug"), "--debug is a root option: put it before the command"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("args", "message"), USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS]
+    ("args", "message"), USAGE_ERRORS, ids=[" ".join(a)[:60] for a, _ in USAGE_ERRORS]
 )
 def test_usage_errors_exit_2(invoke: Invoke, args: tuple[str, ...], message: str) -> None:
-    stderr = failed(invoke(*args), 2)
+    """One style for every usage error: one line, astroctl's prefix, no usage block, no
+    validation-library wording."""
+    stderr = failed(invoke(*args, matrix=None), 2)
     assert message in stderr
+    assert stderr.startswith("astroctl: error: ")
+    assert stderr.count("\n") == 1, stderr
+    for noise in ("Usage:", "Try '", "Value error", "Input should be", "Error: "):
+        assert noise not in stderr
+
+
+def test_root_option_hint_is_only_for_root_options(invoke: Invoke) -> None:
+    stderr = failed(invoke("--matrix", "x.toml", "--bogus", "matrix", "show", matrix=None), 2)
+    assert "root option" not in stderr
 
 
 # -- --debug ----------------------------------------------------------------------------------

@@ -8,10 +8,15 @@ import pytest
 
 from astroctl.errors import EXIT_USAGE, InputError
 from astroctl.matrix import store
-from astroctl.matrix.environment import RUNTIME_VERSION_VAR, EnvValue, release_env
+from astroctl.matrix.environment import (
+    RUNTIME_VERSION_VAR,
+    EnvValue,
+    MissingInputs,
+    release_env,
+)
 from astroctl.matrix.lifecycle import ENDED, ENDING, MAINTAINED, lifecycle, status_on
-from astroctl.matrix.model import Matrix
-from astroctl.matrix.queries import latest_of, lookup_airflow, parity
+from astroctl.matrix.model import EnvKind, Matrix
+from astroctl.matrix.queries import NotAnAirflowVersion, latest_of, lookup_airflow, parity
 from astroctl.matrix.selectors import select
 from tests.factories import REAL_MATRIX, build, document, line, matrix, release
 
@@ -132,10 +137,18 @@ def test_lookup_minor_with_a_suffix_is_not_a_minor() -> None:
 
 @pytest.mark.parametrize("query", ["two", "2.7.x", "", "latest"])
 def test_lookup_bad_version(real: Matrix, query: str) -> None:
-    with pytest.raises(InputError, match="is not a PEP 440 version") as caught:
+    with pytest.raises(NotAnAirflowVersion, match="is not a PEP 440 version") as caught:
         lookup_airflow(real, query)
     assert caught.value.exit_code == EXIT_USAGE
-    assert f"--airflow {query!r}" in caught.value.message
+    assert caught.value.text == query
+    assert "--airflow" not in caught.value.message  # the core names no flag
+
+
+@pytest.mark.parametrize("query", ["2.7.2.0", "2.7.2.0.0", "v2.7.2", " 2.7.2 "])
+def test_lookup_uses_pep440_equality(real: Matrix, query: str) -> None:
+    found = [r.name for r in lookup_airflow(real, query).releases]
+    assert found == [r.name for r in lookup_airflow(real, "2.7.2").releases]
+    assert "9.2.0" in found
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
@@ -227,37 +240,32 @@ def test_real_env_uncomputed_without_inputs(real: Matrix) -> None:
 @pytest.mark.parametrize(
     ("given", "missing"),
     [
-        ({"workers": 3}, "--max-tasks-per-worker"),
-        ({"max_tasks_per_worker": 16}, "--workers"),
+        ({"workers": 3}, "max_tasks_per_worker"),
+        ({"max_tasks_per_worker": 16}, "workers"),
     ],
 )
-def test_real_env_one_input_names_the_missing_option(
+def test_real_env_one_input_names_the_missing_variable(
     real: Matrix, given: dict[str, int], missing: str
 ) -> None:
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(MissingInputs) as caught:
         release_env(real, real.releases[-1], given)
-    message = caught.value.message
-    assert message == (
-        f"AIRFLOW__CORE__PARALLELISM = workers * max_tasks_per_worker: also give {missing}"
-    )
+    assert caught.value.missing == (missing,)
+    assert caught.value.variable == "AIRFLOW__CORE__PARALLELISM"
+    assert caught.value.formula == "workers * max_tasks_per_worker"
     assert caught.value.exit_code == EXIT_USAGE
 
 
 @pytest.mark.parametrize(
-    ("given", "option"),
+    ("given", "name"),
     [
-        ({"workers": -1, "max_tasks_per_worker": 16}, "--workers"),
-        ({"workers": 3, "max_tasks_per_worker": -16}, "--max-tasks-per-worker"),
+        ({"workers": -1, "max_tasks_per_worker": 16}, "workers"),
+        ({"workers": 0, "max_tasks_per_worker": 16}, "workers"),
+        ({"workers": 3, "max_tasks_per_worker": 0}, "max_tasks_per_worker"),
     ],
 )
-def test_negative_inputs_rejected(real: Matrix, given: dict[str, int], option: str) -> None:
-    with pytest.raises(InputError, match=f"{option} must not be negative"):
+def test_inputs_below_one_rejected(real: Matrix, given: dict[str, int], name: str) -> None:
+    with pytest.raises(InputError, match=f"^{name} must be at least 1"):
         release_env(real, real.releases[-1], given)
-
-
-def test_zero_inputs_compute_zero(real: Matrix) -> None:
-    env = values(real, "latest", workers=0, max_tasks_per_worker=16)
-    assert env["AIRFLOW__CORE__PARALLELISM"] == "0"
 
 
 def test_runtime_version_of_an_exact_release(real: Matrix) -> None:
@@ -278,9 +286,9 @@ def test_env_formula_with_one_variable_computes_from_its_own_input() -> None:
 
 
 def test_env_formula_division_by_zero_is_an_input_error() -> None:
-    m = small_env(PER={"formula": "max_tasks_per_worker / workers"})
+    m = small_env(PER={"formula": "max_tasks_per_worker / (workers - 1)"})
     with pytest.raises(InputError, match="PER: division by zero"):
-        values(m, "9", workers=0, max_tasks_per_worker=4)
+        values(m, "9", workers=1, max_tasks_per_worker=4)
 
 
 def test_env_of_a_prerelease_and_no_variables() -> None:
@@ -292,3 +300,34 @@ def test_env_of_a_prerelease_and_no_variables() -> None:
 def test_lookup_a_major_finds_every_release_of_that_airflow_major(real: Matrix) -> None:
     assert len(lookup_airflow(real, "2").releases) == len(real.releases)
     assert lookup_airflow(real, "3").releases == ()
+
+
+def test_real_env_has_the_corrected_defaults(real: Matrix) -> None:
+    """The public page's fifth default, and the monitoring schedule as an override, not a value."""
+    env = {v.name: v for v in release_env(real, select(real, "latest").release, {}).variables}
+    assert env["AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY"].value == "512"
+    assert env["AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY"].kind is EnvKind.VALUE
+    monitoring = env["AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL"]
+    assert monitoring.kind is EnvKind.OVERRIDE
+    assert monitoring.value is None  # an image must not bake it
+    assert monitoring.default == "*/5 * * * *"
+    assert [name for name, v in env.items() if v.kind is EnvKind.VALUE] == [
+        "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL",
+        "AIRFLOW__CELERY__STALLED_TASK_TIMEOUT",
+        "AIRFLOW__KUBERNETES_EXECUTOR__WORKER_PODS_CREATION_BATCH_SIZE",
+        "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY",
+        RUNTIME_VERSION_VAR,
+    ]
+
+
+def test_real_os_per_line_is_the_corrected_one(real: Matrix) -> None:
+    assert {major: line.os for major, line in real.lines.items()} == {
+        4: "Debian 11.1 (bullseye)",
+        5: "Debian 11.3 (bullseye)",
+        6: "Debian 11.5 (bullseye)",
+        7: "Debian 11.5 (bullseye)",
+        8: "Debian 11.7 (bullseye)",
+        9: "Debian 11.7 (bullseye)",
+        10: "Debian 11.8 (bullseye)",
+        11: "Debian 11.8 (bullseye)",
+    }

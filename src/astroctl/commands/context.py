@@ -1,17 +1,21 @@
-"""The context object: built once in the root callback, handed to every command.
+"""What every command shares: the context object, the shared options and their parsing.
 
-It carries the root options, the matrix (located and loaded on first use) and the seams, so a
-test can hand a command a fake runner or client instead of the real one. No module globals.
+The context object is built once in the root callback and handed to every command. It carries
+the root options, the matrix (located and loaded on first use) and the seams, so a test can hand
+a command a fake instead of the real one. No module globals.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
+from astroctl.commands.completion import complete_format
+from astroctl.errors import InputError
 from astroctl.render import streams
 from astroctl.render.output import Format
 
@@ -20,16 +24,21 @@ if TYPE_CHECKING:
     from astroctl.matrix.selectors import Selection
     from astroctl.matrix.store import MatrixSource
 
+FORMATS = tuple(f.value for f in Format)
+
 FormatOption = Annotated[
-    Format,
+    str,
     typer.Option(
         "--format",
         "-f",
         help="Output format: table, json or markdown.",
-        case_sensitive=False,
         metavar="FORMAT",
+        autocompletion=complete_format,
     ),
 ]
+
+# Counts are read as text and checked here, so a bad one gets astroctl's own message.
+_MAX_COUNT_DIGITS = 9
 
 
 @dataclass
@@ -67,3 +76,49 @@ def announce(selection: Selection) -> None:
     """A selection's warning (a yanked release was picked) goes to stderr."""
     if selection.warning:
         streams.warn(selection.warning)
+
+
+def output_format(text: str) -> Format:
+    """The ``--format`` value, case-insensitive; anything else names what is accepted."""
+    try:
+        return Format(text.strip().lower())
+    except ValueError:
+        raise InputError(
+            f"--format {text!r} is not a format; use one of {', '.join(FORMATS)}"
+        ) from None
+
+
+def count(option: str, text: str | None) -> int | None:
+    """A positive whole number given to ``option`` (None when the option is absent)."""
+    if text is None:
+        return None
+    digits = text.strip()
+    if digits.startswith("-") and digits[1:].isascii() and digits[1:].isdigit():
+        raise InputError(f"{option} must be at least 1 (got {digits})")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > _MAX_COUNT_DIGITS:
+        raise InputError(f"{option} {text!r} is not a whole number such as 4")
+    value = int(digits)
+    if value < 1:
+        raise InputError(f"{option} must be at least 1 (got {value})")
+    return value
+
+
+class Command(TyperCommand):
+    """A command whose help lists arguments by their metavar alone (``SELECTOR...``), not by
+    a Python type (``<list[str]>``)."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = record[0].split(" <", 1)[0]
+                arguments.append((f"{name}..." if param.nargs == -1 else name, record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)

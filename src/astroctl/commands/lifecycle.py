@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from astroctl.commands.context import FormatOption, context
+from astroctl.commands.context import FormatOption, context, output_format
 from astroctl.render import matrix as views
-from astroctl.render.output import Format
+
+SUMMARY = "Show the maintenance status of every line on a day."
 
 
 def _day(text: str | None) -> date:
@@ -18,7 +19,7 @@ def _day(text: str | None) -> date:
     if text is None:
         return date.today()
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"--on {text!r} is not a date such as 2024-06-30") from None
 
@@ -26,15 +27,19 @@ def _day(text: str | None) -> date:
 def lifecycle(
     ctx: typer.Context,
     on: Annotated[
-        str | None, typer.Option("--on", help="The day to judge on (default: today).")
+        str | None,
+        typer.Option(
+            "--on", metavar="DATE", help="The day to judge on, YYYY-MM-DD (default: today)."
+        ),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
-    """Maintenance status of every line.
+    """Show the maintenance status of every line on a day.
 
     Per line: channel, latest release, end of maintenance, days left and status (maintained,
     ending within 30 days, end of maintenance).
     """
     from astroctl.matrix import lifecycle as core
 
-    views.lifecycle(core.lifecycle(context(ctx).matrix(), _day(on)), fmt)
+    style = output_format(fmt)
+    views.lifecycle(core.lifecycle(context(ctx).matrix(), _day(on)), style)

@@ -6,20 +6,41 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl.commands.context import FormatOption, announce, context
+from astroctl.commands.completion import complete_selector
+from astroctl.commands.context import (
+    Command,
+    FormatOption,
+    announce,
+    context,
+    count,
+    output_format,
+)
 from astroctl.render import matrix as views
 from astroctl.render import streams
-from astroctl.render.output import Format
 
 if TYPE_CHECKING:
     from astroctl.matrix.model import Release
 
 # Core modules are imported inside each command: start-up loads only what the command uses.
 
-app = typer.Typer(help="Show, validate and query the compatibility matrix.", no_args_is_help=True)
+app = typer.Typer(
+    help="Show, validate and query the compatibility matrix.",
+    short_help="Show, validate and query the compatibility matrix.",
+    no_args_is_help=True,
+)
+
+# The option that supplies each formula variable of the environment.
+FORMULA_OPTIONS = (
+    ("workers", "--workers"),
+    ("max_tasks_per_worker", "--max-tasks-per-worker"),
+)
 
 
-@app.command("show")
+@app.command(
+    "show",
+    cls=Command,
+    short_help="Show the parity table, or the releases that selectors pick.",
+)
 def show(
     ctx: typer.Context,
     selector: Annotated[
@@ -28,22 +49,25 @@ def show(
             metavar="SELECTOR",
             help="Releases to show: 9.2.0, 9.2, 9 or latest.",
             show_default=False,
+            autocompletion=complete_selector,
         ),
     ] = None,
     all_releases: Annotated[
         bool, typer.Option("--all", help="One row per release (with selectors: every match).")
     ] = False,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
-    """The parity table, one row per major line; --all or selectors: one row per release."""
+    """Show the parity table, one row per major line; with --all or selectors, one row per
+    release."""
+    style = output_format(fmt)
     matrix = context(ctx).matrix()
     if not selector:
         if all_releases:
-            views.releases(matrix.releases, fmt)
+            views.releases(matrix.releases, style)
         else:
             from astroctl.matrix import queries
 
-            views.parity(matrix, queries.parity(matrix), fmt)
+            views.parity(matrix, queries.parity(matrix), style)
         return
     from astroctl.matrix import selectors
 
@@ -56,64 +80,98 @@ def show(
             announce(selection)
             chosen.append(selection.release)
     unique = {r.name: r for r in chosen}
-    views.releases(sorted(unique.values(), key=lambda r: r.version), fmt)
+    views.releases(sorted(unique.values(), key=lambda r: r.version), style)
 
 
-@app.command("validate")
-def validate(ctx: typer.Context, fmt: FormatOption = Format.table) -> None:
-    """Check every invariant of the matrix file; exit 3 listing every violation."""
+@app.command(
+    "validate",
+    cls=Command,
+    short_help="Check every invariant of the matrix file (exit 3 if any fails).",
+)
+def validate(ctx: typer.Context, fmt: FormatOption = "table") -> None:
+    """Check every invariant of the matrix file; exit 3 listing every violation at once."""
     from astroctl.errors import ChecksFailed, MatrixInvalid
     from astroctl.matrix import store
 
+    style = output_format(fmt)
     source = context(ctx).source()
     try:
         matrix = store.load(source.path)
     except MatrixInvalid as exc:
-        views.validation(exc.path, None, [str(v) for v in exc.violations], fmt)
+        views.validation(exc.path, None, exc.violations, style)
         raise ChecksFailed(exc.message) from None
-    views.validation(str(source.path), matrix, [], fmt)
+    views.validation(str(source.path), matrix, (), style)
 
 
-@app.command("lookup")
+@app.command("lookup", cls=Command, short_help="List the releases that ship an Airflow version.")
 def lookup(
     ctx: typer.Context,
     airflow: Annotated[
-        str, typer.Option("--airflow", help="An Airflow version (2.7.2) or minor (2.7).")
+        str,
+        typer.Option(
+            "--airflow", metavar="VERSION", help="An Airflow version (2.7.2), minor (2.7) or major."
+        ),
     ],
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
-    """The releases that ship an Airflow version or minor."""
+    """List the releases that ship an Airflow version, minor or major."""
+    from astroctl.errors import InputError
     from astroctl.matrix import queries
 
-    result = queries.lookup_airflow(context(ctx).matrix(), airflow)
+    style = output_format(fmt)
+    try:
+        result = queries.lookup_airflow(context(ctx).matrix(), airflow)
+    except queries.NotAnAirflowVersion as exc:
+        raise InputError(f"--airflow {exc.text!r} is not a version such as 2.7.2 or 2.7") from None
     if not result.releases:
         streams.warn(f"no release ships Airflow {result.airflow}")
-    views.lookup(result, fmt)
+    views.lookup(result, style)
 
 
-@app.command("env")
+@app.command("env", cls=Command, short_help="Show the runtime's default environment variables.")
 def env(
     ctx: typer.Context,
     selector: Annotated[
-        str, typer.Argument(metavar="SELECTOR", help="The release (default: latest).")
+        str,
+        typer.Argument(
+            metavar="SELECTOR",
+            help="The release (default: latest).",
+            autocompletion=complete_selector,
+        ),
     ] = "latest",
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Running workers across all worker queues.")
+        str | None,
+        typer.Option(
+            "--workers", metavar="N", help="Running workers across all worker queues (1 or more)."
+        ),
     ] = None,
     max_tasks_per_worker: Annotated[
-        int | None, typer.Option("--max-tasks-per-worker", help="Tasks each worker may run.")
+        str | None,
+        typer.Option(
+            "--max-tasks-per-worker", metavar="N", help="Tasks each worker may run (1 or more)."
+        ),
     ] = None,
-    fmt: FormatOption = Format.table,
+    fmt: FormatOption = "table",
 ) -> None:
-    """The runtime's default environment variables; formulas computed from the options."""
+    """Show the runtime's default environment variables; formulas are computed from --workers
+    and --max-tasks-per-worker."""
+    from astroctl.errors import InputError
     from astroctl.matrix import environment, selectors
 
+    style = output_format(fmt)
+    given = {"workers": workers, "max_tasks_per_worker": max_tasks_per_worker}
+    inputs: dict[str, int] = {}
+    for name, option in FORMULA_OPTIONS:
+        value = count(option, given[name])
+        if value is not None:
+            inputs[name] = value
     matrix = context(ctx).matrix()
     selection = selectors.select(matrix, selector)
     announce(selection)
-    inputs = {
-        name: value
-        for name, value in (("workers", workers), ("max_tasks_per_worker", max_tasks_per_worker))
-        if value is not None
-    }
-    views.env(environment.release_env(matrix, selection.release, inputs), fmt)
+    try:
+        result = environment.release_env(matrix, selection.release, inputs)
+    except environment.MissingInputs as exc:
+        flags = dict(FORMULA_OPTIONS)
+        also = " and ".join(flags[name] for name in exc.missing)
+        raise InputError(f"{exc.variable} = {exc.formula}: also give {also}") from None
+    views.env(result, style)

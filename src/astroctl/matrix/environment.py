@@ -6,18 +6,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from astroctl.errors import InputError
-from astroctl.matrix.formulas import VARIABLES, FormulaError, parse_formula
-from astroctl.matrix.model import Matrix, Release
+from astroctl.matrix.formulas import FormulaError, parse_formula
+from astroctl.matrix.model import EnvKind, Matrix, Release
 
 RUNTIME_VERSION_VAR = "ASTRONOMER_RUNTIME_VERSION"
+
+
+class MissingInputs(InputError):
+    """Some but not all of a formula's inputs were given; ``missing`` names the rest."""
+
+    def __init__(self, variable: str, formula: str, missing: tuple[str, ...]) -> None:
+        super().__init__(f"{variable} = {formula}: also give {', '.join(missing)}")
+        self.variable = variable
+        self.formula = formula
+        self.missing = missing
 
 
 @dataclass(frozen=True)
 class EnvValue:
     name: str
-    value: str | None  # None: a formula with no inputs given
+    value: str | None  # None: a formula with no inputs given, or an override left unset
     formula: str | None
     description: str
+    kind: EnvKind = EnvKind.VALUE
+    default: str | None = None  # an override's behaviour when unset
 
 
 @dataclass(frozen=True)
@@ -29,17 +41,18 @@ class ReleaseEnv:
 def release_env(matrix: Matrix, release: Release, inputs: Mapping[str, int]) -> ReleaseEnv:
     """The default env of ``release``; a formula is computed when all its inputs are given.
 
-    Giving some but not all of a formula's inputs is an error that names the missing option.
+    Inputs are counts of at least 1. Giving some but not all of a formula's inputs raises
+    :class:`MissingInputs` naming the ones missing.
     """
     for name, given in inputs.items():
-        if given < 0:
-            raise InputError(f"{VARIABLES[name]} must not be negative (got {given})")
+        if given < 1:
+            raise InputError(f"{name} must be at least 1 (got {given})")
     rows = []
     for var in matrix.env.values():
         value = var.value
         if var.formula is not None:
             value = _compute(var.name, var.formula, inputs)
-        rows.append(EnvValue(var.name, value, var.formula, var.description))
+        rows.append(EnvValue(var.name, value, var.formula, var.description, var.kind, var.default))
     rows.append(
         EnvValue(
             RUNTIME_VERSION_VAR,
@@ -56,10 +69,9 @@ def _compute(name: str, text: str, inputs: Mapping[str, int]) -> str | None:
     given = formula.variables & inputs.keys()
     if not given:
         return None
-    missing = sorted(formula.variables - given)
+    missing = tuple(sorted(formula.variables - given))
     if missing:
-        options = ", ".join(VARIABLES[m] for m in missing)
-        raise InputError(f"{name} = {text}: also give {options}")
+        raise MissingInputs(name, text, missing)
     try:
         return str(formula.evaluate(inputs))
     except FormulaError as exc:

@@ -60,6 +60,14 @@ def latest_of(releases: tuple[Release, ...]) -> str | None:
     return None
 
 
+class NotAnAirflowVersion(InputError):
+    """The text asked for is not a PEP 440 version."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"{text!r} is not a PEP 440 version such as 2.7.2 or 2.7")
+        self.text = text
+
+
 @dataclass(frozen=True)
 class AirflowLookup:
     airflow: str
@@ -69,16 +77,15 @@ class AirflowLookup:
 def lookup_airflow(matrix: Matrix, airflow: str) -> AirflowLookup:
     """Releases shipping an Airflow version (``2.7.2``), minor (``2.7``) or major (``2``).
 
-    A public version matches its local variants too: ``2.7.2`` finds ``2.7.2+astro.1``.
+    Versions compare by PEP 440 equality (``2.7.2.0`` is ``2.7.2``), and a public version
+    matches its local variants too: ``2.7.2`` finds ``2.7.2+astro.1``.
     """
     text = airflow.strip()
     try:
         wanted = parse_pep440(text)
-    except InvalidVersion:
-        raise InputError(
-            f"--airflow {airflow!r} is not a PEP 440 version such as 2.7.2 or 2.7"
-        ) from None
-    series = not (wanted.pre or wanted.post or wanted.dev or wanted.local)
+    except (InvalidVersion, ValueError):
+        raise NotAnAirflowVersion(airflow) from None
+    series = (wanted.pre, wanted.post, wanted.dev, wanted.local) == (None, None, None, None)
     if series and len(wanted.release) == 1:
         found = tuple(
             r for r in matrix.releases if parse_pep440(r.airflow).major == wanted.release[0]
@@ -87,7 +94,10 @@ def lookup_airflow(matrix: Matrix, airflow: str) -> AirflowLookup:
         minor = f"{wanted.release[0]}.{wanted.release[1]}"
         found = tuple(r for r in matrix.releases if airflow_minor(r.airflow) == minor)
     elif wanted.local is None:
-        found = tuple(r for r in matrix.releases if parse_pep440(r.airflow).public == wanted.public)
+        public = parse_pep440(wanted.public)
+        found = tuple(
+            r for r in matrix.releases if parse_pep440(parse_pep440(r.airflow).public) == public
+        )
     else:
         found = tuple(r for r in matrix.releases if parse_pep440(r.airflow) == wanted)
     return AirflowLookup(airflow=text, releases=found)

@@ -12,7 +12,8 @@ from astroctl.render.table import Grid
 from astroctl.render.table import markdown as _markdown
 
 if TYPE_CHECKING:  # only annotations: the render layer loads no core module at start-up
-    from astroctl.matrix.environment import ReleaseEnv
+    from astroctl.errors import Violation
+    from astroctl.matrix.environment import EnvValue, ReleaseEnv
     from astroctl.matrix.lifecycle import Lifecycle
     from astroctl.matrix.model import Matrix, Release
     from astroctl.matrix.queries import AirflowLookup, LineParity
@@ -177,10 +178,7 @@ def env(result: ReleaseEnv, fmt: Format) -> None:
     grid = Grid(
         f"Default environment of Astro Runtime {result.release}",
         ("Variable", "Value", "Description"),
-        tuple(
-            (v.name, v.value if v.value is not None else f"= {v.formula}", v.description)
-            for v in result.variables
-        ),
+        tuple((v.name, _env_value(v), v.description) for v in result.variables),
     )
     payload = {
         "release": result.release,
@@ -189,12 +187,23 @@ def env(result: ReleaseEnv, fmt: Format) -> None:
                 "name": v.name,
                 "value": v.value,
                 "formula": v.formula,
+                "kind": str(v.kind),
+                "default": v.default,
                 "description": v.description,
             }
             for v in result.variables
         ],
     }
     emit(fmt, [grid], payload)
+
+
+def _env_value(var: EnvValue) -> str:
+    """A value as set; a formula as ``= formula``; an override as what applies when unset."""
+    if var.value is not None:
+        return var.value
+    if var.formula is not None:
+        return f"= {var.formula}"
+    return f"(not set; default {var.default})" if var.default else "(not set)"
 
 
 def lifecycle(result: Lifecycle, fmt: Format) -> None:
@@ -230,9 +239,25 @@ def lifecycle(result: Lifecycle, fmt: Format) -> None:
     emit(fmt, [grid], payload)
 
 
-def validation(path: str, matrix: Matrix | None, problems: Sequence[str], fmt: Format) -> None:
+def validation(
+    path: str, matrix: Matrix | None, problems: Sequence[Violation], fmt: Format
+) -> None:
     """``matrix validate``: a summary on success; the problems themselves go to stderr."""
-    payload: dict[str, Any] = {"file": path, "valid": not problems, "problems": list(problems)}
+    payload: dict[str, Any] = {
+        "file": path,
+        "valid": not problems,
+        "problems": [
+            {
+                "release": v.release,
+                "line": v.line,
+                "key": v.key,
+                "message": v.message,
+                "where": v.where,
+                "file_line": v.file_line,
+            }
+            for v in problems
+        ],
+    }
     if matrix is not None:
         pins = sum(len(r.packages) for r in matrix.releases)
         payload.update(lines=len(matrix.lines), releases=len(matrix.releases), pins=pins)

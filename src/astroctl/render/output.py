@@ -21,7 +21,7 @@ class Format(StrEnum):
 def emit(fmt: Format, grids: Sequence[Grid], payload: Any, markdown: str | None = None) -> None:
     """Draw ``grids`` (table, markdown) or dump ``payload`` (JSON) on stdout."""
     if fmt is Format.json:
-        streams.out(json.dumps(payload, indent=2, default=_json_default) + "\n")
+        streams.out(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default) + "\n")
     elif fmt is Format.markdown:
         text = markdown if markdown is not None else "\n\n".join(table.markdown(g) for g in grids)
         streams.out(text.rstrip("\n") + "\n")
