@@ -47,7 +47,7 @@ def test_real_parity_row_of_line_9(real: Matrix) -> None:
     (row,) = [r for r in parity(real) if r.major == 9]
     assert row.python == "3.11"
     assert row.python_versions == ("3.8", "3.9", "3.10", "3.11")
-    assert row.os == "Debian 11.3 (bullseye)"
+    assert row.os == "Debian 11.7 (bullseye)"
     assert row.architectures == ("amd64", "arm64")
     assert row.channel == "lts"
     assert row.end_of_maintenance == date(2025, 1, 31)
@@ -215,7 +215,7 @@ def test_real_env_computed_with_both_inputs(real: Matrix) -> None:
     env = values(real, "9", workers=3, max_tasks_per_worker=16)
     assert env["AIRFLOW__CORE__PARALLELISM"] == "48"
     assert env["AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL"] == "30"
-    assert env["AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL"] == "*/5 * * * *"
+    assert env["AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL"] is None  # an override, unset
     assert env[RUNTIME_VERSION_VAR] == "9.17.0"
 
 
