@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 from astroctl.errors import OperationError
 
+# fsync on a directory is not supported by this filesystem: nothing more can be done
+_CANNOT_SYNC_DIRECTORIES = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same directory and a rename.
 
     Readers see the old content or the new, never a mix; on failure the old file is untouched and
-    the temporary file is removed. An existing file keeps its permissions; a symlink keeps
-    pointing where it did (its target is replaced).
+    the temporary file is removed. The file is fsynced before the rename and its directory after
+    it, so a crash leaves the old content or the new, never an empty file or a lost rename. An
+    existing file keeps its permissions; a symlink keeps pointing where it did (its target is
+    replaced).
     """
     path = path.resolve() if path.is_symlink() else path
     directory = path.parent
@@ -44,6 +50,31 @@ def write_text(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    sync_directory(directory)
+
+
+def sync_directory(directory: Path) -> None:
+    """fsync a directory, so that a rename into it survives a crash.
+
+    The rename is only durable once the directory's entry is on disk. A directory we may write
+    but not read, or a filesystem that cannot fsync a directory (EINVAL, ENOTSUP), is left as it
+    is; a real I/O error is reported.
+    """
+    if not hasattr(os, "O_DIRECTORY"):  # Windows: a directory cannot be opened this way
+        return
+    try:
+        handle = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except PermissionError:
+        return
+    except OSError as exc:
+        raise OperationError(f"{directory}: cannot sync: {exc.strerror or exc}") from exc
+    try:
+        os.fsync(handle)
+    except OSError as exc:
+        if exc.errno not in _CANNOT_SYNC_DIRECTORIES:
+            raise OperationError(f"{directory}: cannot sync: {exc.strerror or exc}") from exc
+    finally:
+        os.close(handle)
 
 
 def _new_file_mode() -> int:

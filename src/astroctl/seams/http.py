@@ -1,0 +1,385 @@
+"""The HTTP seam: the one httpx client the package index and registry clients share.
+
+httpx is imported only when the first request is made (CLI start-up time matters). The client:
+
+* times out: ``connect_timeout`` to connect, ``timeout`` for each read, write and pool wait;
+* retries connection failures, timeouts, 5xx (but 501/505) and 429 with exponential backoff and
+  jitter, honouring ``Retry-After`` (seconds or an HTTP date), bounded in count (``retries``)
+  and in total time: no wait or new attempt starts unless the wait ends within
+  ``max_retry_time`` of the first attempt, so one request takes at most ``max_retry_time`` plus
+  one attempt's own timeouts. Only idempotent methods are retried after a 5xx;
+* always verifies TLS. Trust comes from, in order: ``ca_bundle``; ``$SSL_CERT_FILE``;
+  ``$REQUESTS_CA_BUNDLE`` (what pip and requests users already set behind a TLS-intercepting
+  proxy); the system trust store (which also honours ``$SSL_CERT_DIR``); certifi, httpx's own,
+  when the system has none. A bundle replaces the trust store, it does not add to it;
+* says who it is (``astroctl/<version> (+python httpx/<version>)``), speaks HTTP/1.1 over a
+  small connection pool, follows redirects, and honours ``$HTTPS_PROXY``/``$NO_PROXY``.
+
+A response of any status is returned as it is (an index client decides what a 404 means);
+:func:`check_status` (or ``check=True``) turns a non-2xx into one clean :class:`HttpStatusError`.
+A request that never got a response raises :class:`~astroctl.errors.OperationError` with one
+plain line naming the method and URL, never an httpx traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Protocol, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from astroctl import __version__
+from astroctl.errors import InputError, OperationError
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")  # read in this order
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+Notify = Callable[[str], None]
+Headers = Mapping[str, str]
+Params = Mapping[str, str]
+_E = TypeVar("_E", bound=BaseException)
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How the client behaves; the defaults suit a release engineer's network."""
+
+    timeout: float = 30.0  # seconds for each read, write and wait for a pooled connection
+    connect_timeout: float = 10.0
+    retries: int = 4  # after the first attempt: at most 5 attempts
+    backoff: float = 0.5  # the first wait; doubled for each retry, with jitter
+    max_backoff: float = 20.0  # the longest computed wait (a Retry-After may ask for more)
+    max_retry_time: float = 90.0  # no retry starts later than this after the first attempt
+    ca_bundle: Path | None = None  # a PEM bundle to trust instead of the default trust store
+    user_agent: str | None = None  # None: astroctl/<version> (+python httpx/<version>)
+    max_connections: int = 10
+    max_keepalive_connections: int = 5
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "connect_timeout", "max_retry_time"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if self.retries < 0 or self.backoff < 0 or self.max_backoff < 0:
+            raise ValueError("retries, backoff and max_backoff must not be negative")
+
+
+class HttpStatusError(OperationError):
+    """A response had a status other than 2xx (exit 1)."""
+
+    def __init__(self, method: str, url: str, status_code: int, reason: str) -> None:
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        super().__init__(f"{method} {url}: HTTP {status_code} {reason}".rstrip())
+
+
+class HttpClient(Protocol):
+    """What an index or registry client needs (a test hands a fake or a loopback server)."""
+
+    def get(
+        self,
+        url: str,
+        *,
+        headers: Headers | None = None,
+        params: Params | None = None,
+        check: bool = False,
+    ) -> httpx.Response: ...
+
+
+class Http:
+    """The client: built on first use, closed by :meth:`close` or by leaving a ``with`` block.
+
+    ``notify`` is told, in one line, about each retry ("retrying in 2.0 s: HTTP 503 ..."), so a
+    command can show why it is waiting; the seam itself never prints.
+    """
+
+    def __init__(
+        self, settings: HttpSettings | None = None, *, notify: Notify | None = None
+    ) -> None:
+        self.settings = settings if settings is not None else HttpSettings()
+        self._notify = notify
+        self._client: httpx.Client | None = None
+        self._trust = ""  # where the client's trust came from, for a TLS error
+
+    def client(self) -> httpx.Client:
+        """The httpx client, built on first use."""
+        if self._client is None:
+            import httpx
+
+            settings = self.settings
+            verify, self._trust = trust_store(settings.ca_bundle)
+            self._client = httpx.Client(
+                verify=verify,
+                timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
+                limits=httpx.Limits(
+                    max_connections=settings.max_connections,
+                    max_keepalive_connections=settings.max_keepalive_connections,
+                ),
+                headers={"User-Agent": settings.user_agent or default_user_agent()},
+                http1=True,
+                http2=False,
+                follow_redirects=True,
+                trust_env=True,
+            )
+        return self._client
+
+    def get(
+        self,
+        url: str,
+        *,
+        headers: Headers | None = None,
+        params: Params | None = None,
+        check: bool = False,
+    ) -> httpx.Response:
+        return self.request("GET", url, headers=headers, params=params, check=check)
+
+    def head(
+        self,
+        url: str,
+        *,
+        headers: Headers | None = None,
+        params: Params | None = None,
+        check: bool = False,
+    ) -> httpx.Response:
+        return self.request("HEAD", url, headers=headers, params=params, check=check)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Headers | None = None,
+        params: Params | None = None,
+        check: bool = False,
+    ) -> httpx.Response:
+        """Send one request under the retry policy; with ``check``, a non-2xx raises."""
+        import httpx
+
+        method = method.upper()
+        client = self.client()
+        budget = _Budget(self.settings)
+        while True:
+            try:
+                response = client.request(method, url, headers=headers, params=params)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise InputError(f"{method} {shown_url(url)}: not an http(s) URL: {exc}") from exc
+            except httpx.HTTPError as exc:
+                retry, reason = _transport_failure(exc, self._trust)
+                wait = budget.delay(None) if retry else None
+                if wait is None:
+                    where = f"{method} {shown_url(url)}"
+                    raise OperationError(f"{where}: {reason}{budget.tries()}") from exc
+                self._wait(wait, reason)
+                continue
+            delay = _status_delay(method, response, budget)
+            if delay is None:
+                break
+            response.close()
+            self._wait(delay, f"HTTP {response.status_code} {response.reason_phrase}")
+        return check_status(response) if check else response
+
+    def _wait(self, delay: float, reason: str) -> None:
+        if self._notify is not None:
+            self._notify(f"retrying in {delay:.1f} s: {reason}")
+        time.sleep(delay)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def check_status(response: httpx.Response) -> httpx.Response:
+    """The response itself if its status is 2xx; otherwise a clean :class:`HttpStatusError`."""
+    if response.is_success:
+        return response
+    request = response.request
+    raise HttpStatusError(
+        request.method, shown_url(str(request.url)), response.status_code, response.reason_phrase
+    )
+
+
+def default_user_agent() -> str:
+    import httpx
+
+    return f"astroctl/{__version__} (+python httpx/{httpx.__version__})"
+
+
+def trust_store(ca_bundle: Path | None) -> tuple[ssl.SSLContext | bool, str]:
+    """The TLS verification httpx gets (never off) and where its trust comes from."""
+    import ssl
+
+    bundle, origin = _chosen_bundle(ca_bundle)
+    if bundle is not None:
+        if not bundle.is_file():
+            raise InputError(f"CA bundle {bundle} (from {origin}): no such file")
+        try:
+            context = ssl.create_default_context(cafile=str(bundle))
+        except ssl.SSLError as exc:
+            raise InputError(f"CA bundle {bundle} (from {origin}): not a PEM bundle") from exc
+        return context, f"the CA bundle {bundle} (from {origin})"
+    defaults = ssl.get_default_verify_paths()
+    if defaults.cafile is None and defaults.capath is None:
+        return True, "certifi's CA bundle"  # httpx's own default (the system has none)
+    return ssl.create_default_context(), "the system trust store"
+
+
+def _chosen_bundle(ca_bundle: Path | None) -> tuple[Path | None, str]:
+    if ca_bundle is not None:
+        return ca_bundle, "ca_bundle"
+    for name in CA_BUNDLE_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            return Path(value), f"${name}"
+    return None, ""
+
+
+def shown_url(url: str) -> str:
+    """The URL as an error may show it: without a user name or password."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not even a URL: show it as it was given, less anything before an @
+        scheme, slashes, rest = url.partition("//")
+        return scheme + slashes + rest.rpartition("@")[2] if slashes else url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (a delay or an HTTP date), or None."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if 0 <= seconds < float("inf") else None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def retryable_status(status_code: int) -> bool:
+    """429, and any 5xx but 501 Not Implemented and 505 HTTP Version Not Supported."""
+    return status_code == 429 or (500 <= status_code <= 599 and status_code not in (501, 505))
+
+
+class _Budget:
+    """The retries of one request: how many are left, and how long it may still take."""
+
+    def __init__(self, settings: HttpSettings) -> None:
+        import random
+
+        self.settings = settings
+        self.used = 0
+        self.deadline = time.monotonic() + settings.max_retry_time
+        self._jitter = random.Random()  # noqa: S311 - jitter, not cryptography
+
+    def tries(self) -> str:
+        """How an error message ends once there were retries: " after N attempts"."""
+        return f" after {self.used + 1} attempts" if self.used else ""
+
+    def delay(self, asked: float | None) -> float | None:
+        """The wait before the next attempt, or None when the count or the time is used up."""
+        if self.used >= self.settings.retries:
+            return None
+        if asked is None:
+            ceiling = min(self.settings.max_backoff, self.settings.backoff * 2**self.used)
+            wait = self._jitter.uniform(ceiling / 2, ceiling)
+        else:
+            wait = asked
+        if time.monotonic() + wait >= self.deadline:
+            return None
+        self.used += 1
+        return wait
+
+
+def _status_delay(method: str, response: httpx.Response, budget: _Budget) -> float | None:
+    """How long to wait before retrying after this response, or None to return it."""
+    status = response.status_code
+    if not retryable_status(status) or (status != 429 and method not in IDEMPOTENT):
+        return None
+    return budget.delay(retry_after(response.headers.get("Retry-After")))
+
+
+_TIMEOUTS = MappingProxyType(
+    {
+        "ConnectTimeout": "connecting",
+        "ReadTimeout": "waiting for the response",
+        "WriteTimeout": "sending the request",
+        "PoolTimeout": "waiting for a free connection",
+    }
+)
+
+
+def _transport_failure(exc: httpx.HTTPError, trust: str) -> tuple[bool, str]:
+    """Whether a failure is worth retrying, and a one-line reason for the user."""
+    import ssl
+
+    import httpx
+
+    tls = _cause(exc, ssl.SSLError)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        detail = tls.verify_message or tls.reason or "certificate verify failed"
+        return False, f"TLS certificate verification failed ({detail}) using {trust}"
+    if tls is not None:
+        return True, f"TLS handshake failed ({tls.reason or tls})"
+    if isinstance(exc, httpx.TimeoutException):
+        return True, f"timed out {_TIMEOUTS.get(type(exc).__name__, 'waiting')}"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return False, "too many redirects"
+    if isinstance(exc, httpx.TransportError):
+        lead = "cannot connect" if isinstance(exc, httpx.ConnectError) else "connection failed"
+        return True, f"{lead} ({_reason(exc)})"
+    return False, _reason(exc)
+
+
+def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of ``kind`` in ``exc``'s chain of causes."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    """A plain reason: an OS error's text ("Connection refused"), else the first line."""
+    cause = _cause(exc, OSError)
+    if cause is not None and cause.strerror:
+        return cause.strerror
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,344 @@
+"""The process seam: the one place astroctl runs another program.
+
+Every program runs from an argv list (never through a shell), under a timeout, in its own
+process group (a timeout or an interrupt kills the program and everything it started), with
+stdin closed unless ``input`` is given, so a program that would prompt fails instead of hanging.
+
+Output is either captured (returned in a :class:`ProcessResult`) or streamed: the child's
+stdout and stderr, merged in the order it wrote them, are handed line by line, as it runs, to
+the runner's ``echo`` (the render layer's stderr writer: a seam never prints), and the last
+lines are kept for the error message. A non-zero exit becomes one :class:`ProcessFailed`
+naming the command, its exit status and the tail of its output.
+
+``git``, ``docker`` and ``uv`` wrappers stand on :class:`Runner`; a context object carries one
+and tests hand it a fake that satisfies :class:`ProcessRunner`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from astroctl.errors import OperationError
+
+DEFAULT_TIMEOUT = 600.0  # seconds; long jobs (image builds) pass their own
+TAIL_LINES = 20  # lines of a failed program's output quoted in the error
+KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when a program is stopped
+_COMMAND_WIDTH = 200  # characters of the command line shown in an error
+
+Echo = Callable[[str], None]
+Environment = Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What a program did. In stream mode ``stdout`` is empty and ``stderr`` holds the tail."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class ProcessFailed(OperationError):
+    """A program exited with a non-zero status (exit 1)."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, tail: Sequence[str]) -> None:
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.tail = tuple(tail)
+        super().__init__(_failure_message(self.argv, returncode, self.tail))
+
+
+class ProcessTimedOut(OperationError):
+    """A program ran past its timeout and was killed (exit 1)."""
+
+    def __init__(self, argv: Sequence[str], timeout: float, tail: Sequence[str]) -> None:
+        self.argv = tuple(argv)
+        self.timeout = timeout
+        self.tail = tuple(tail)
+        message = f"{_command(self.argv)} timed out after {timeout:g} s and was killed"
+        super().__init__(message + _quoted(self.tail))
+
+
+class ProcessRunner(Protocol):
+    """What a git, docker or uv wrapper needs from a runner (a test hands a fake)."""
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        stream: bool = False,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Environment | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        input: str | None = None,
+        read_only: bool = False,
+    ) -> ProcessResult: ...
+
+
+class Runner:
+    """Runs programs; in dry-run mode records what it would run and runs only read-only ones.
+
+    ``echo`` receives each line of a streamed program's output: the context object passes the
+    render layer's stderr writer (``Runner(echo=streams.note)``), a test passes a list's
+    ``append``. A runner without one cannot stream.
+
+    ``recorded`` lists every argv the runner was asked to run, in order, whether it ran or not
+    (a ``--dry-run`` renders it as "the exact argv of every command").
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        dry_run: bool = False,
+        echo: Echo | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        self.timeout = timeout
+        self.dry_run = dry_run
+        self.echo = echo
+        self.recorded: list[tuple[str, ...]] = []
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        stream: bool = False,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Environment | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        input: str | None = None,
+        read_only: bool = False,
+    ) -> ProcessResult:
+        """Run ``argv`` and return what it did; a non-zero exit raises unless ``check=False``.
+
+        ``stream`` hands the output to ``echo`` as it comes instead of capturing it. ``env``
+        adds variables to ours (a ``None`` value removes one). ``read_only`` marks a command
+        that changes nothing: it runs even in dry-run mode (a query such as ``git rev-parse``).
+        """
+        command = normalize_argv(argv)
+        limit = self.timeout if timeout is None else timeout
+        if limit <= 0:
+            raise ValueError(f"timeout must be positive, not {limit!r}")
+        echo = self.echo if stream else None
+        if stream and echo is None:
+            raise ValueError("stream=True needs a Runner made with echo= (where lines go)")
+        self.recorded.append(command)
+        if self.dry_run and not read_only:
+            return ProcessResult(command, 0, "", "")
+        job = _Job(command, limit, _environment(env), cwd, input)
+        result = job.capture() if echo is None else job.stream(echo)
+        if check and result.returncode != 0:
+            tail = _tail(result.stderr) or _tail(result.stdout)
+            raise ProcessFailed(command, result.returncode, tail)
+        return result
+
+
+def normalize_argv(argv: Sequence[str | os.PathLike[str]]) -> tuple[str, ...]:
+    """An argv list as a tuple of strings; a string (a shell command line) is refused."""
+    if isinstance(argv, str | bytes):
+        raise TypeError(f"argv must be a list of arguments, not a command string: {argv!r}")
+    command = tuple(os.fspath(arg) for arg in argv)
+    if not command:
+        raise ValueError("argv is empty: there is no program to run")
+    if not all(isinstance(arg, str) for arg in command):
+        raise TypeError(f"every argument must be a str or a path: {command!r}")
+    return command
+
+
+class _Job:
+    """One run of one program: start it, feed it, read it, stop it when time is up."""
+
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        timeout: float,
+        env: dict[str, str] | None,
+        cwd: str | os.PathLike[str] | None,
+        input: str | None,
+    ) -> None:
+        self.argv = argv
+        self.timeout = timeout
+        self.env = env
+        self.cwd = cwd
+        self.input = input
+
+    def _start(self, *, merge: bool) -> subprocess.Popen[str]:
+        try:
+            return subprocess.Popen(  # noqa: S603 - an argv list, never a shell
+                self.argv,
+                stdin=subprocess.DEVNULL if self.input is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                env=self.env,
+                cwd=self.cwd,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=True,  # its own process group, killed as one
+            )
+        except OSError as exc:
+            raise _start_error(self.argv, self.cwd, exc) from exc
+
+    def capture(self) -> ProcessResult:
+        process = self._start(merge=False)
+        with process:
+            try:
+                stdout, stderr = process.communicate(self.input, timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                _stop(process)
+                stdout, stderr = _drain(process)
+                raise ProcessTimedOut(
+                    self.argv, self.timeout, _tail(stderr) or _tail(stdout)
+                ) from None
+            except BaseException:  # an interrupt: the program must not outlive us
+                _stop(process)
+                raise
+        return ProcessResult(self.argv, process.returncode, stdout, stderr)
+
+    def stream(self, echo: Echo) -> ProcessResult:
+        process = self._start(merge=True)
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+        threads = [_thread(_forward, process.stdout, echo, tail)]
+        if self.input is not None:
+            threads.append(_thread(_feed, process.stdin, self.input))
+        with process:
+            try:
+                process.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                _stop(process)
+                _join(threads)
+                raise ProcessTimedOut(self.argv, self.timeout, list(tail)) from None
+            except BaseException:
+                _stop(process)
+                raise
+            _join(threads)
+        return ProcessResult(self.argv, process.returncode, "", "\n".join(tail))
+
+
+def _thread(target: Callable[..., None], *args: object) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+def _forward(source: IO[str], echo: Echo, tail: deque[str]) -> None:
+    """Read the child's output to its end, showing each line and keeping the last ones."""
+    show = echo
+    with contextlib.suppress(OSError, ValueError):  # the pipe was closed under us
+        for raw in source:
+            line = raw.rstrip("\n")
+            tail.append(line)
+            try:
+                show(line)
+            except OSError:  # our stderr is gone: keep draining so the child never blocks
+                show = _discard
+
+
+def _discard(line: str) -> None:
+    del line
+
+
+def _feed(sink: IO[str], text: str) -> None:
+    with contextlib.suppress(BrokenPipeError, ValueError), sink:
+        sink.write(text)
+
+
+def _join(threads: Iterable[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(timeout=KILL_GRACE)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop the program and its process group: SIGTERM, then SIGKILL after a grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=KILL_GRACE)
+            if sig == signal.SIGTERM:  # the leader is gone; make sure the group is too
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            return
+
+
+def _drain(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """What a stopped program had written (nothing, if something else holds its pipes)."""
+    try:
+        stdout, stderr = process.communicate(timeout=KILL_GRACE)
+    except subprocess.TimeoutExpired:
+        return "", ""
+    return stdout or "", stderr or ""
+
+
+def _environment(env: Environment | None) -> dict[str, str] | None:
+    if env is None:
+        return None
+    merged = dict(os.environ)
+    for name, value in env.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _start_error(
+    argv: tuple[str, ...], cwd: str | os.PathLike[str] | None, exc: OSError
+) -> OperationError:
+    program = argv[0]
+    if cwd is not None and exc.filename is not None and os.fspath(cwd) == os.fspath(exc.filename):
+        return OperationError(f"cannot run {program}: {exc.filename}: {exc.strerror or exc}")
+    if isinstance(exc, FileNotFoundError):
+        return OperationError(f"{program}: command not found (is it installed and on PATH?)")
+    if isinstance(exc, PermissionError):
+        return OperationError(f"{program}: permission denied (is it an executable program?)")
+    return OperationError(f"cannot run {program}: {exc.strerror or exc}")
+
+
+def _tail(text: str) -> list[str]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-TAIL_LINES:]
+
+
+def _command(argv: Sequence[str]) -> str:
+    import shlex
+
+    shown = shlex.join(argv)
+    if len(shown) > _COMMAND_WIDTH:
+        shown = shown[: _COMMAND_WIDTH - 1] + "…"
+    return shown
+
+
+def _quoted(tail: Sequence[str]) -> str:
+    if not tail:
+        return ""
+    return "; last lines of its output:\n" + "\n".join(f"  {line}" for line in tail)
+
+
+def _failure_message(argv: Sequence[str], returncode: int, tail: Sequence[str]) -> str:
+    if returncode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            how = f"was killed by signal {-returncode}"
+    else:
+        how = f"failed with exit status {returncode}"
+    quoted = _quoted(tail) or " (it wrote no error output)"
+    return f"{_command(argv)} {how}{quoted}"
