@@ -15,15 +15,23 @@ from packaging.version import VERSION_PATTERN, InvalidVersion, Version
 _PEP440 = re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
 _NORMALIZED_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NAME_SEPARATORS = re.compile(r"[-_.]+")
-_PYTHON = re.compile(r"3\.(?:0|[1-9][0-9]*)")
 
+# Every number in a version is ASCII [0-9] (never ``\d``, never ``str.isdigit``: ``int('٩') == 9``
+# and ``int('²')`` fails) and at most MAX_DIGITS long: past Python's integer-conversion limit
+# ``int()`` raises, and no real version comes near 10^18.
+MAX_DIGITS = 18
+_NUMBER = rf"(?:0|[1-9][0-9]{{0,{MAX_DIGITS - 1}}})"
+_LONG_NUMBER = re.compile(rf"[0-9]{{{MAX_DIGITS + 1},}}")
+_DIGITS = re.compile(r"[0-9]+")
+_PYTHON = re.compile(rf"3\.{_NUMBER}")
 
-_IDENT = r"(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+_IDENT = rf"(?:{_NUMBER}|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
 _SEMVER = re.compile(
-    r"(?P<major>0|[1-9][0-9]*)\.(?P<minor>0|[1-9][0-9]*)\.(?P<patch>0|[1-9][0-9]*)"
+    rf"(?P<major>{_NUMBER})\.(?P<minor>{_NUMBER})\.(?P<patch>{_NUMBER})"
     rf"(?:-(?P<prerelease>{_IDENT}(?:\.{_IDENT})*))?"
     r"(?:\+(?P<build>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
 )
+_SHOWN = 60  # characters of a bad version quoted in a message
 
 
 class RuntimeVersionError(ValueError):
@@ -48,12 +56,18 @@ class RuntimeVersion:
     def __init__(self, text: str) -> None:
         match = _SEMVER.fullmatch(text)
         if match is None:
+            if has_long_number(text):
+                raise RuntimeVersionError(
+                    f"{shown(text)} is not a semantic version: "
+                    f"a number in it has more than {MAX_DIGITS} digits"
+                )
             raise RuntimeVersionError(
-                f"{text!r} is not a semantic version (MAJOR.MINOR.PATCH, prereleases as 9.3.0-rc.1)"
+                f"{shown(text)} is not a semantic version "
+                "(MAJOR.MINOR.PATCH, prereleases as 9.3.0-rc.1)"
             )
         if match.group("build") is not None:
             raise RuntimeVersionError(
-                f"{text!r} carries build metadata; runtime versions become Docker tags, "
+                f"{shown(text)} carries build metadata; runtime versions become Docker tags, "
                 "which cannot hold '+'"
             )
         self.major = int(match.group("major"))
@@ -68,7 +82,7 @@ class RuntimeVersion:
             pre = (
                 0,
                 *(
-                    (0, int(part), "") if part.isdigit() else (1, 0, part)
+                    (0, int(part), "") if _DIGITS.fullmatch(part) else (1, 0, part)
                     for part in self.prerelease.split(".")
                 ),
             )
@@ -109,14 +123,40 @@ def parse_runtime(text: str) -> RuntimeVersion:
     return RuntimeVersion(text)
 
 
+def shown(text: str) -> str:
+    """``text`` quoted for a message, cut short when it is long."""
+    if len(text) <= _SHOWN:
+        return repr(text)
+    return f"{text[:_SHOWN]!r}... ({len(text)} characters)"
+
+
+def has_long_number(text: str) -> bool:
+    """Whether ``text`` holds a run of more than :data:`MAX_DIGITS` ASCII digits."""
+    return _LONG_NUMBER.search(text) is not None
+
+
 def is_pep440(text: str) -> bool:
-    """Whether ``text`` is a valid PEP 440 version (fast: a regex, no object)."""
-    return _PEP440.fullmatch(text) is not None
+    """Whether ``text`` is a valid PEP 440 version (fast: a regex, no object).
+
+    A number longer than :data:`MAX_DIGITS` digits is refused: PEP 440 allows it, but
+    ``packaging`` could not parse it (``int()`` refuses more than 4300 digits) and no real
+    package version has one.
+    """
+    return _PEP440.fullmatch(text) is not None and _LONG_NUMBER.search(text) is None
+
+
+def pep440_problem(text: str) -> str:
+    """Why ``text`` is not a PEP 440 version, for a message (``text`` is known to be bad)."""
+    if has_long_number(text):
+        return f"{shown(text)} is not a PEP 440 version: a number has more than {MAX_DIGITS} digits"
+    return f"{shown(text)} is not a PEP 440 version"
 
 
 @lru_cache(maxsize=4096)
 def parse_pep440(text: str) -> Version:
     """Parse a PEP 440 version, raising ``InvalidVersion`` with the text on failure."""
+    if has_long_number(text):
+        raise InvalidVersion(f"Invalid version: {pep440_problem(text)}")
     return Version(text)
 
 
@@ -143,19 +183,25 @@ def is_python_version(text: str) -> bool:
 
 
 def python_key(text: str) -> tuple[int, ...]:
-    """A sort key for ``X.Y`` Python versions (3.9 < 3.10)."""
+    """A sort key for ``X.Y`` Python versions (3.9 < 3.10); ``ValueError`` for anything else."""
+    if _PYTHON.fullmatch(text) is None:
+        raise ValueError(f"{shown(text)} is not a Python version such as '3.11'")
     return tuple(int(part) for part in text.split("."))
 
 
 __all__ = [
+    "MAX_DIGITS",
     "InvalidVersion",
     "RuntimeVersionError",
     "airflow_minor",
+    "has_long_number",
     "is_normalized_name",
     "is_pep440",
     "is_python_version",
     "normalize_name",
     "parse_pep440",
     "parse_runtime",
+    "pep440_problem",
     "python_key",
+    "shown",
 ]

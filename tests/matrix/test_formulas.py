@@ -18,8 +18,12 @@ def test_the_real_formula() -> None:
     assert formula.evaluate(VALUES) == 48
 
 
-def test_variables_each_name_their_option() -> None:
-    assert VARIABLES == {"workers": "--workers", "max_tasks_per_worker": "--max-tasks-per-worker"}
+def test_variables_describe_what_they_count_and_name_no_cli_option() -> None:
+    assert VARIABLES == {
+        "workers": "running workers across all worker queues",
+        "max_tasks_per_worker": "tasks each worker may run",
+    }
+    assert not any("--" in text for text in VARIABLES.values())
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,7 @@ def test_real_line_defaults_applied(real: Matrix) -> None:
     assert r920.released == date(2023, 10, 12)
     assert r920.python == "3.11"
     assert r920.python_versions == ("3.8", "3.9", "3.10", "3.11")
-    assert r920.os == "Debian 11.3 (bullseye)"
+    assert r920.os == "Debian 11.7 (bullseye)"
     assert r920.channel == "lts"
     assert r920.end_of_maintenance == date(2025, 1, 31)
     assert r920.yanked == "serious scheduler performance problems"

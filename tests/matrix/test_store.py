@@ -180,10 +180,10 @@ def test_read_errors_name_the_path(
 ) -> None:
     path = write(tmp_path / "m.toml")
 
-    def failing(self: Path, encoding: str | None = None) -> str:
+    def failing(*args: object, **kwargs: object) -> int:
         raise error
 
-    monkeypatch.setattr(Path, "read_text", failing)
+    monkeypatch.setattr(os, "open", failing)
     with pytest.raises(InputError) as caught:
         store.load(path)
     assert caught.value.message == f"{path}: {words}"

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import gc
 import os
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from astroctl.errors import InputError, MatrixInvalid, OperationError, Violation
@@ -22,6 +25,12 @@ from astroctl.seams import fs
 ENV_VAR = "ASTROCTL_MATRIX"
 RELATIVE_PATH = Path("data") / "compatibility.toml"
 EMBEDDED_NAME = "compatibility.toml"
+# The largest matrix file read: ~5x a 2,000-release, 150-package matrix. A bigger one is refused
+# before it can exhaust memory (a file that keeps growing, or /dev/zero behind a symlink).
+MAX_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_SYNTAX_AT = re.compile(r"at line ([0-9]{1,18}) column ([0-9]{1,18})")
+_MAX_SYNTAX_MESSAGE = 300  # characters of the parser's message kept
 
 
 class Origin(Enum):
@@ -80,31 +89,114 @@ def locate(
     return MatrixSource(embedded_path(), Origin.EMBEDDED)
 
 
+_FILE_KINDS: Mapping[int, str] = MappingProxyType(
+    {
+        stat.S_IFIFO: "is a FIFO (named pipe)",
+        stat.S_IFCHR: "is a character device",
+        stat.S_IFBLK: "is a block device",
+        stat.S_IFSOCK: "is a socket",
+    }
+)
+
+
 def read_text(path: Path) -> str:
+    """The matrix file's text: a regular file of at most :data:`MAX_BYTES` bytes of UTF-8.
+
+    The file is opened without blocking and checked through its descriptor before a byte is
+    read, so a FIFO cannot hang the read, a device cannot feed it forever, and nothing can swap
+    the file between the check and the read.
+    """
+    data = _read_bytes(path)
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such matrix file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a matrix file") from None
-    except PermissionError:
-        raise InputError(f"{path}: cannot read the matrix file (permission denied)") from None
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the matrix file: {exc.strerror or exc}") from None
+        raise _unreadable(path, exc) from None
+    try:
+        status = os.fstat(fd)
+        _require_regular(path, status)
+        data = _read_at_most(fd, MAX_BYTES + 1, first=status.st_size + 1)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise InputError(_too_large(path))
+    return data
 
 
-def parse_toml(text: str, source: str) -> dict[str, Any]:
+def _read_at_most(fd: int, limit: int, *, first: int) -> bytes:
+    """Up to ``limit`` bytes; the size the file claims is read at once (usually all of it)."""
+    chunks: list[bytes] = []
+    total, want = 0, min(first, limit)
+    while total < limit:
+        chunk = os.read(fd, want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = min(_CHUNK, limit - total)
+    return b"".join(chunks)
+
+
+def _require_regular(path: Path, status: os.stat_result) -> None:
+    mode = status.st_mode
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory, not a matrix file")
+    if not stat.S_ISREG(mode):
+        kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise InputError(f"{path}: {kind}, not a matrix file (a matrix is a regular file)")
+    if status.st_size > MAX_BYTES:
+        raise InputError(_too_large(path))
+
+
+def _too_large(path: Path) -> str:
+    mib, rest = divmod(MAX_BYTES, 1024 * 1024)
+    limit = f"{MAX_BYTES} bytes" if rest or not mib else f"{mib} MiB"
+    return f"{path}: larger than {limit}, the most a matrix file may be; refusing to read it"
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such matrix file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a directory, not a matrix file")
+    if isinstance(exc, PermissionError):
+        return InputError(f"{path}: cannot read the matrix file (permission denied)")
+    return InputError(f"{path}: cannot read the matrix file: {exc.strerror or exc}")
+
+
+def parse_toml(text: str, source: str) -> dict[str, object]:
     """Parse TOML text; a syntax error becomes a violation naming the line and column."""
     import rtoml  # compiled parser: ~8x faster than tomllib on large matrices
 
     try:
-        document: dict[str, Any] = rtoml.loads(text)
+        document: dict[str, object] = rtoml.loads(text)
     except rtoml.TomlParsingError as exc:
-        message = " ".join(str(exc).split())
-        raise MatrixInvalid(source, [Violation("TOML syntax", "", message)]) from None
+        raise MatrixInvalid(source, [_syntax_violation(str(exc))]) from None
+    except UnicodeEncodeError as exc:  # a str holding a lone surrogate, never a decoded file
+        line = text.count("\n", 0, exc.start) + 1
+        message = f"not Unicode text: a lone surrogate at line {line}"
+        raise MatrixInvalid(
+            source, [Violation("TOML syntax", "", message, file_line=line)]
+        ) from None
     return document
+
+
+def _syntax_violation(error: str) -> Violation:
+    message = " ".join(error.split())
+    if len(message) > _MAX_SYNTAX_MESSAGE:
+        message = message[:_MAX_SYNTAX_MESSAGE] + "..."
+    found = _SYNTAX_AT.search(message)
+    line = int(found.group(1)) if found else None
+    return Violation("TOML syntax", "", message, file_line=line)
 
 
 def extract_header(text: str) -> str:
@@ -134,7 +226,7 @@ def loads(text: str, source: str) -> Matrix:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return build_matrix(parse_toml(text, source), source, extract_header(text))
+        return build_matrix(parse_toml(text, source), source, extract_header(text), text=text)
     finally:
         if enabled:
             gc.enable()
