@@ -56,7 +56,9 @@ def root(
     ] = False,
 ) -> None:
     """Release management for an Airflow-based runtime distribution."""
-    ctx.obj = Context(matrix_option=matrix_path, debug=debug)
+    shared = Context(matrix_option=matrix_path, debug=debug)
+    ctx.call_on_close(shared.close)
+    ctx.obj = shared
 
 
 def main(argv: Sequence[str] | None = None) -> None:

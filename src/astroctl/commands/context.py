@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from astroctl.matrix.model import Matrix
     from astroctl.matrix.selectors import Selection
     from astroctl.matrix.store import MatrixSource
+    from astroctl.seams.http import HttpClient
+    from astroctl.seams.process import ProcessRunner
 
 FORMATS = tuple(f.value for f in Format)
 
@@ -43,16 +45,43 @@ _MAX_COUNT_DIGITS = 9
 
 @dataclass
 class Context:
-    """What every command shares: the root options, the matrix, the seams."""
+    """What every command shares: the root options, the matrix, the seams.
+
+    The seams are built on first use (a command that runs no program and fetches nothing pays
+    nothing for them); a test hands fakes in through ``process`` and ``http``.
+    """
 
     matrix_option: Path | None = None
     debug: bool = False
+    process: ProcessRunner | None = field(default=None, repr=False)
+    http: HttpClient | None = field(default=None, repr=False)
     _loaded: tuple[MatrixSource, Matrix] | None = field(default=None, repr=False)
+
+    def runner(self, *, dry_run: bool = False) -> ProcessRunner:
+        """The one subprocess runner; streamed child output goes to stderr."""
+        if self.process is None:
+            from astroctl.seams.process import Runner
+
+            self.process = Runner(dry_run=dry_run, echo=streams.note)
+        return self.process
+
+    def client(self) -> HttpClient:
+        """The one HTTP client; retries are announced on stderr."""
+        if self.http is None:
+            from astroctl.seams.http import Http
+
+            self.http = Http(notify=streams.note)
+        return self.http
 
     def source(self) -> MatrixSource:
         from astroctl.matrix import store
 
         return store.locate(self.matrix_option)
+
+    def close(self) -> None:
+        """Release what the seams hold (the HTTP connection pool)."""
+        if self.http is not None:
+            self.http.close()
 
     def load(self) -> tuple[MatrixSource, Matrix]:
         if self._loaded is None:

@@ -94,6 +94,8 @@ class HttpClient(Protocol):
         check: bool = False,
     ) -> httpx.Response: ...
 
+    def close(self) -> None: ...
+
 
 class Http:
     """The client: built on first use, closed by :meth:`close` or by leaving a ``with`` block.
