@@ -7,11 +7,11 @@ width: the terminal's, or ``COLUMNS`` when piped (a pipe without ``COLUMNS`` is 
 
 A value is never split. A cell of an ordinary column (a version, a date, a tag, a name, a list
 of versions, a cron expression) stays on one line. Only *prose* columns wrap, and only at
-spaces: the columns a view names in :attr:`Grid.wrap`, or by default those with a cell that reads
-as prose, at least ``_PROSE_WIDTH`` columns of mostly words (descriptions, yank reasons; not a
-formula such as ``= workers * max_tasks_per_worker``). Headers wrap
-at spaces too ("End of maintenance" may take two lines), never inside a word. So each column
-has a minimum width: its widest cell (its longest word for prose) and its header's longest word.
+spaces: the columns a view names in :attr:`Grid.wrap`, or by default those with a cell that
+reads as prose, at least ``_PROSE_WIDTH`` columns of mostly words (descriptions, yank reasons;
+not a formula such as ``= workers * max_tasks_per_worker``). Headers wrap at spaces too ("End
+of maintenance" may take two lines), never inside a word. So each column has a minimum width:
+its widest cell (its longest word for prose), and its header's longest word.
 
 1. **Natural**: the table fits with every column as wide as its widest cell. A piped table of
    ASCII text is then drawn by hand, byte for byte what rich draws, without importing rich.
