@@ -76,6 +76,7 @@ def parity(matrix: Matrix, rows: Sequence[LineParity], fmt: Format) -> None:
             )
             for row in rows
         ),
+        wrap=frozenset(),
     )
     payload = {
         "lines": [
@@ -154,6 +155,7 @@ def _release_grid(title: str, releases: Sequence[Release]) -> Grid:
             )
             for r in releases
         ),
+        wrap=frozenset({"Yanked"}),
     )
 
 
@@ -179,6 +181,7 @@ def env(result: ReleaseEnv, fmt: Format) -> None:
         f"Default environment of Astro Runtime {result.release}",
         ("Variable", "Value", "Description"),
         tuple((v.name, _env_value(v), v.description) for v in result.variables),
+        wrap=frozenset({"Description"}),
     )
     payload = {
         "release": result.release,
@@ -221,6 +224,7 @@ def lifecycle(result: Lifecycle, fmt: Format) -> None:
             )
             for row in result.lines
         ),
+        wrap=frozenset(),
     )
     payload = {
         "on": result.on.isoformat(),
