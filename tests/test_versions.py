@@ -14,7 +14,9 @@ from astroctl.versions import (
     normalize_name,
     parse_pep440,
     parse_runtime,
+    pep440_problem,
     python_key,
+    shown,
 )
 
 
@@ -167,3 +169,58 @@ def test_not_python_versions(text: str) -> None:
 
 def test_python_key_sorts_numerically() -> None:
     assert sorted(["3.10", "3.9", "3.12", "3.8"], key=python_key) == ["3.8", "3.9", "3.10", "3.12"]
+
+
+# --- numbers: ASCII digits only, at most 18 of them ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["9" * 5000 + ".0.0", "9." + "9" * 5000 + ".0", "9.0.0-rc." + "9" * 5000, "1" * 19 + ".0.0"],
+    ids=["major", "minor", "prerelease", "19 digits"],
+)
+def test_runtime_numbers_past_18_digits_are_refused(text: str) -> None:
+    with pytest.raises(RuntimeVersionError, match="a number in it has more than 18 digits") as e:
+        parse_runtime(text)
+    assert len(str(e.value)) < 200
+
+
+def test_runtime_numbers_of_18_digits_parse() -> None:
+    version = parse_runtime("9" * 18 + ".0.0-rc." + "1" * 18)
+    assert version.major == 10**18 - 1
+
+
+@pytest.mark.parametrize("text", ["\u0669.0.0", "9.\u0662.0", "9.0.0-rc.\u0661", "\u00b2.0.0"])
+def test_runtime_digits_of_other_scripts_are_refused(text: str) -> None:
+    with pytest.raises(RuntimeVersionError, match="not a semantic version"):
+        parse_runtime(text)
+
+
+def test_long_alphanumeric_prerelease_identifiers_are_fine() -> None:
+    assert parse_runtime("9.0.0-build" + "1" * 30).prerelease == "build" + "1" * 30
+
+
+@pytest.mark.parametrize("text", ["1." + "9" * 5000, "9" * 19, "1.0.post" + "9" * 30])
+def test_pep440_numbers_past_18_digits_are_refused(text: str) -> None:
+    assert not is_pep440(text)
+    with pytest.raises(InvalidVersion, match="more than 18 digits"):
+        parse_pep440(text)
+    with pytest.raises(InvalidVersion):
+        airflow_minor(text)
+
+
+def test_pep440_problem_says_why() -> None:
+    assert pep440_problem("2.7.x") == "'2.7.x' is not a PEP 440 version"
+    assert pep440_problem("2." + "9" * 100).endswith("a number has more than 18 digits")
+
+
+@pytest.mark.parametrize("text", ["3." + "9" * 19, "3." + "9" * 5000, "3.\u0661\u0661", "3.\u00b2"])
+def test_not_python_versions_past_the_bounds(text: str) -> None:
+    assert not is_python_version(text)
+    with pytest.raises(ValueError, match="not a Python version"):
+        python_key(text)
+
+
+def test_shown_cuts_long_text() -> None:
+    assert shown("9.2.0") == "'9.2.0'"
+    assert shown("x" * 100) == repr("x" * 60) + "... (100 characters)"

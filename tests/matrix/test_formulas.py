@@ -124,3 +124,76 @@ def test_garbage(text: str, words: str) -> None:
 
 def test_formula_error_is_a_value_error() -> None:
     assert issubclass(FormulaError, ValueError)
+
+
+# --- hostile formulas: a FormulaError, never a RecursionError or int()'s ValueError --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            "(" * 10_000 + "1" + ")" * 10_000,
+            "formula of 20001 characters; a formula has at most 500",
+        ),
+        ("- " * 10_000 + "1", "a formula has at most 500"),
+        ("(" * 33 + "1" + ")" * 33, "nests deeper than 32 levels"),
+        ("-" * 33 + "1", "nests deeper than 32 levels"),
+        ("- (" * 17 + "1" + ")" * 17, "nests deeper than 32 levels"),
+        ("9" * 5000, "a formula has at most 500"),
+        ("9" * 19, "number of 19 digits in '9999999999999999999'; at most 18"),
+        ("workers * 1" + "0" * 30, "at most 18"),
+        ("\u0669", "unexpected '\u0669'"),
+        ("workers * \u0663", "unexpected '\u0663'"),
+        ("\u00b2", "unexpected '\u00b2'"),
+        ("workers\u00a0* 2", "unexpected '\\xa0'"),
+    ],
+    ids=[
+        "deep parentheses",
+        "long minus chain",
+        "33 parentheses",
+        "33 minus signs",
+        "mixed nesting",
+        "5000 digits",
+        "19 digits",
+        "30 digits",
+        "arabic nine",
+        "arabic three",
+        "superscript two",
+        "no-break space",
+    ],
+)
+def test_hostile_formulas_are_formula_errors(text: str, words: str) -> None:
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(text)
+    assert words in str(caught.value)
+    assert len(str(caught.value)) < 200
+
+
+def test_the_bounds_themselves_are_fine() -> None:
+    assert parse_formula("(" * 32 + "1" + ")" * 32).evaluate({}) == 1
+    assert parse_formula("-" * 32 + "7").evaluate({}) == 7
+    assert parse_formula("9" * 18).evaluate({}) == 10**18 - 1
+    assert parse_formula("1" + " " * 498 + "\n").evaluate({}) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("workers * workers * workers", {"workers": 10**7}),
+        ("workers", {"workers": 2**63}),
+        ("workers - 999999999999999999 * 10", {"workers": -(2**62)}),
+    ],
+)
+def test_values_past_64_bits_are_formula_errors(text: str, values: dict[str, int]) -> None:
+    with pytest.raises(FormulaError, match="overflows"):
+        parse_formula(text).evaluate(values)
+
+
+def test_validation_does_not_judge_overflow_of_placeholders() -> None:
+    assert parse_formula("999999999999999999 * 999999999999999999").variables == frozenset()
+
+
+def test_variables_cannot_be_changed() -> None:
+    with pytest.raises(TypeError):
+        VARIABLES["schedulers"] = "x"  # type: ignore[index]

@@ -8,10 +8,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from astroctl.errors import SelectorError
+from astroctl.errors import MatrixInvalid, SelectorError
 from astroctl.matrix import store
 from astroctl.matrix.model import ARCHITECTURES, CHANNELS, DEFAULT_PACKAGE_POLICY, Level
 from astroctl.matrix.schema import to_document
@@ -389,3 +389,31 @@ def test_runtime_grammar_agrees_with_the_semver_package(text: str) -> None:
     except RuntimeVersionError:
         ours = False
     assert ours == valid, text
+
+
+# --- a broken release: named, located, and still judged for parity ------------------------------
+
+
+@settings(PROPERTY, max_examples=60)
+@given(documents(), st.data())
+def test_a_broken_release_is_named_located_and_still_judged_for_parity(
+    generated: tuple[Document, str], data: st.DataObject
+) -> None:
+    doc, header = generated
+    original = build(copy.deepcopy(doc), header)
+    assume(original.releases)
+    lines = store.dumps(original).split("\n")
+    headers = [i for i, text in enumerate(lines) if text == "[[releases]]"]
+    index = data.draw(st.integers(min_value=0, max_value=len(headers) - 1))
+    target, at = original.releases[index], headers[index]
+    lines.insert(at + 1, "airflw = 1")  # an unknown key: the release is not valid any more
+    airflow = next(i for i in range(at, len(lines)) if lines[i].startswith("airflow = "))
+    lines[airflow] = 'airflow = "3.99.0"'  # and its Airflow minor is not its line's
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads("\n".join(lines), "broken.toml")
+    found = caught.value.violations
+    unknown = [(v.where, v.release, v.line, v.file_line) for v in found if v.key == "airflw"]
+    assert unknown == [(f"release {target.name}", target.name, target.major, at + 2)]
+    parity = [v for v in found if v.key == "airflow"]
+    assert bool(parity) == (len(original.releases_of(target.major)) > 1)
+    assert all(v.line == target.major and v.file_line is not None for v in parity)

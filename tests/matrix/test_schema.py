@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -952,3 +952,397 @@ def test_duplicate_reported_even_when_the_duplicate_has_other_problems() -> None
 
 def test_levels_are_ordered() -> None:
     assert Level.PATCH.rank < Level.MINOR.rank < Level.MAJOR.rank
+
+
+# --- every problem at once: parity judged on what can be read ------------------------------------
+
+
+# Problems in a release that used to hide its parity violation: (id, mutation of release #1).
+OTHER_PROBLEMS: list[tuple[str, Mutation, str]] = [
+    ("released a string", lambda r: r.update(released="2023-10-12"), "released"),
+    ("unknown key", lambda r: r.update(airflw="2.8.1"), "airflw"),
+    ("bad pin", lambda r: r["packages"].update({"Foo_Bar": "1.0"}), "packages.Foo_Bar"),
+    ("bad python", lambda r: r.update(python="3"), "python"),
+    ("yanked empty", lambda r: r.update(yanked=""), "yanked"),
+    ("bad architecture", lambda r: r.update(architectures=["sparc"]), "architectures"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key"), [pytest.param(m, k, id=i) for i, m, k in OTHER_PROBLEMS]
+)
+def test_parity_is_judged_even_when_the_release_has_other_problems(
+    mutate: Mutation, key: str
+) -> None:
+    doc = base()
+    rel(doc, 1).update(airflow="2.8.1")  # line 9 ships 2.7 (from 9.1.0)
+    mutate(rel(doc, 1))
+    located = [(v.where, v.key) for v in violations_of(doc)]
+    assert located == [("release 9.2.0", key), ("release 9.2.0", "airflow")]
+
+
+def test_parity_between_lines_is_judged_when_the_release_has_other_problems() -> None:
+    doc = base()
+    rel(doc, 2).update(airflow="2.7.3", released="2023-12-18")
+    located = [(v.where, v.key) for v in violations_of(doc)]
+    assert located == [("release 10.0.0", "released"), ("line 10", "airflow")]
+
+
+def test_a_release_with_an_unreadable_airflow_is_left_out_of_parity() -> None:
+    doc = base()
+    rel(doc, 0).update(airflow="2.7.x")
+    (violation,) = violations_of(doc)
+    assert (violation.where, violation.key) == ("release 9.1.0", "airflow")
+
+
+# --- release, line and file line of each violation ---------------------------------------------
+
+
+def test_violations_carry_their_release_and_line() -> None:
+    doc = base()
+    rel(doc, 1).update(yanked="")
+    doc["lines"]["10"].update(channel="edge")
+    doc["image"].update(repositry="x")
+    rel(doc, 2).update(airflow="2.7.3")
+    found = {(v.where, v.key): (v.release, v.line) for v in violations_of(doc)}
+    assert found == {
+        ("image", "repositry"): (None, None),
+        ("line 10", "channel"): (None, 10),
+        ("release 9.2.0", "yanked"): ("9.2.0", 9),
+        ("line 10", "airflow"): (None, 10),
+    }
+
+
+def test_a_bad_version_names_its_release_but_no_line() -> None:
+    doc = base()
+    rel(doc, 0).update(version="9.1")
+    (violation,) = violations_of(doc)
+    assert (violation.release, violation.line) == ("9.1", None)
+
+
+def test_without_the_text_no_file_line() -> None:
+    doc = base()
+    rel(doc, 0).update(yanked="")
+    (violation,) = violations_of(doc)
+    assert violation.file_line is None
+
+
+LOCATED_TOML = """\
+# header
+schema = 1
+
+[lines.9]
+channel = "lts"
+end_of_maintenance = 2025-01-31
+python = "3.11"
+os = "Debian"
+architectures = ["amd64"]
+
+[lines.10]
+channel = "beta"
+end_of_maintenance = 2026-01-31
+python = "3.11"
+os = "Debian"
+architectures = ["amd64"]
+
+[[releases]]
+version = "9.1.0"
+airflow = "2.7.1"
+
+[[releases]]
+version = "9.2.0"
+airflow = "2.8.0"
+released = "2023-10-12"
+
+[releases.packages]
+"apache-airflow-providers-http" = "4.1.0"
+Foo_Bar = "1.0"
+
+[[releases]]
+version = "9.1.0"
+airflow = "2.7.1"
+
+[env.X]
+formula = "workers **"
+"""
+
+
+def test_file_lines_of_releases_keys_lines_and_tables() -> None:
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(LOCATED_TOML, "located.toml")
+    found = {(v.where, v.key): v.file_line for v in caught.value.violations}
+    assert found == {
+        ("env.X", "formula"): 36,
+        ("line 10", "channel"): 12,
+        ("release 9.1.0", "version"): 32,  # the duplicate, at its own entry
+        ("release 9.2.0", "released"): 25,
+        ("release 9.2.0", "packages.Foo_Bar"): 29,
+        ("release 9.2.0", "airflow"): 24,  # the parity of line 9
+    }
+    assert "(file line 25)" in caught.value.message
+
+
+def test_file_line_of_a_key_without_a_line_of_its_own_is_its_table() -> None:
+    text = LOCATED_TOML.replace('airflow = "2.8.0"', 'airflow = "2.7.2"').replace(
+        "Foo_Bar", "[releases.flavors.slim]\nzzz"
+    )
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(text, "t.toml")
+    found = {(v.where, v.key): v.file_line for v in caught.value.violations}
+    assert found == {
+        ("release 9.2.0", "released"): 25,
+        ("release 9.2.0", "flavors.slim.zzz"): 30,
+        ("line 10", "channel"): 12,
+        ("release 9.1.0", "version"): 33,
+        ("env.X", "formula"): 37,
+    }
+    bad_name = text.replace("flavors.slim", "flavors.Slim")
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(bad_name, "t.toml")
+    found = {(v.where, v.key): v.file_line for v in caught.value.violations}
+    assert found[("release 9.2.0", "flavors.Slim")] == 29  # no line of its own: its header
+
+
+def test_file_line_of_a_missing_key_is_its_table_header() -> None:
+    text = LOCATED_TOML.replace(
+        'os = "Debian"\narchitectures = ["amd64"]\n\n[lines.10]', "[lines.10]"
+    )
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(text, "t.toml")
+    found = {(v.where, v.key): v.file_line for v in caught.value.violations}
+    assert found[("line 9", "os")] == 4
+    assert found[("line 9", "architectures")] == 4
+
+
+def test_file_lines_are_worked_out_only_when_there_are_violations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from astroctl.matrix import checker
+
+    def refuse(text: str) -> None:
+        raise AssertionError("a valid matrix must not pay for file lines")
+
+    monkeypatch.setattr(checker, "SourceMap", refuse)
+    assert store.loads(SMALL_TOML.format(released="2023-10-12"), "ok.toml").releases
+
+
+def test_syntax_error_has_its_file_line() -> None:
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads("schema = 1\n\n[image\nrepository = 'x'\n", "broken.toml")
+    (violation,) = caught.value.violations
+    assert violation.file_line == 3
+
+
+# --- hostile values: a violation, never a crash, never a silent reading --------------------------
+
+
+def test_a_line_named_with_other_digits_is_not_that_line() -> None:
+    """int('٩') == 9: the look-alike must not silently define or override line 9."""
+    doc = document(release("9.0.0"), lines={9: line()})
+    doc["lines"]["\u0669"] = line(channel="lts")
+    located = [(v.where, v.message) for v in violations_of(doc)]
+    assert located == [
+        ("line \u0669", "a line is named by its major version in ASCII digits, e.g. [lines.9]")
+    ]
+
+
+def test_a_line_named_with_other_digits_does_not_stand_in_for_a_missing_line() -> None:
+    doc = document(release("9.0.0"), lines={})
+    doc["lines"]["\u0669"] = line()
+    located = [(v.where, v.key) for v in violations_of(doc)]
+    assert located == [("line \u0669", ""), ("release 9.0.0", "version")]
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("\u00b2", "named by its major version"),
+        ("\u2460", "named by its major version"),
+        ("\uff19", "named by its major version"),
+        ("9" * 5000, "at most 18 digits"),
+        ("9" * 19, "at most 18 digits"),
+    ],
+)
+def test_line_keys_that_int_would_refuse_or_misread(key: str, words: str) -> None:
+    doc = document(release("9.0.0"))
+    doc["lines"][key] = line()
+    (violation,) = violations_of(doc)
+    assert words in violation.message
+    assert len(str(violation)) < 300
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "words"),
+    [
+        (lambda d: rel(d, 0).update(version="9" * 5000 + ".0.0"), "version", "18 digits"),
+        (lambda d: rel(d, 0).update(version="9.1.0-" + "9" * 5000), "version", "18 digits"),
+        (lambda d: rel(d, 0).update(airflow="2." + "9" * 5000), "airflow", "18 digits"),
+        (lambda d: rel(d, 2).update(airflow="9" * 5000 + ".1"), "airflow", "18 digits"),
+        (
+            lambda d: rel(d, 1)["packages"].update({"astronomer-providers": "1." + "9" * 30}),
+            "packages.astronomer-providers",
+            "18 digits",
+        ),
+        (lambda d: d["lines"]["9"].update(python="3." + "9" * 5000), "python", "Python version"),
+        (
+            lambda d: d["lines"]["9"].update(python_versions=["3.11", "3." + "9" * 5000]),
+            "python_versions",
+            "Python version",
+        ),
+        (lambda d: d["env"].update(X={"formula": "9" * 5000}), "formula", "at most 500"),
+        (lambda d: d["env"].update(X={"formula": "9" * 40}), "formula", "at most 18"),
+        (lambda d: d["env"].update(X={"formula": "(" * 5000 + ")" * 5000}), "formula", "500"),
+        (lambda d: d["env"].update(X={"formula": "(" * 40 + "1" + ")" * 40}), "formula", "nests"),
+        (lambda d: d["env"].update(X={"formula": "- " * 40 + "1"}), "formula", "nests"),
+        (lambda d: d["env"].update(X={"formula": "workers * \u0663"}), "formula", "unexpected"),
+    ],
+    ids=[
+        "version major",
+        "version prerelease",
+        "airflow minor",
+        "airflow major",
+        "package pin",
+        "python",
+        "python_versions",
+        "formula number",
+        "formula 40 digits",
+        "formula length",
+        "formula nesting",
+        "formula minus chain",
+        "formula arabic digit",
+    ],
+)
+def test_numbers_past_the_digit_bound_are_violations(
+    mutate: Mutation, key: str, words: str
+) -> None:
+    doc = base()
+    mutate(doc)
+    (violation,) = violations_of(doc)
+    assert violation.key == key
+    assert words in violation.message
+    assert len(str(violation)) < 400
+
+
+def test_18_digit_numbers_are_still_numbers() -> None:
+    big = "9" * 18
+    doc = document(release(f"{big}.0.0", "2.7.2"), lines={int(big): line(python="3.11")})
+    assert build(doc).releases[0].major == int(big)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        10**5000,
+        -(10**400),
+        float("nan"),
+        float("-inf"),
+        [[[[[[[[[[["deep"]]]]]]]]]]],
+        {"a": {"b": {"c": {"d": {"e": 1}}}}},
+        datetime(2023, 10, 12, 10, 0, tzinfo=timezone(timedelta(hours=2))),
+    ],
+    ids=["huge int", "huge negative", "nan", "-inf", "deep array", "deep table", "offset"],
+)
+def test_any_value_where_a_string_belongs_is_a_short_violation(value: object) -> None:
+    doc = base()
+    rel(doc, 0).update(yanked=value)
+    doc["image"].update(repository=value)
+    doc.update(schema=value)
+    violations = violations_of(doc)
+    assert [(v.where, v.key) for v in violations] == [
+        ("top level", "schema"),
+        ("image", "repository"),
+        ("release 9.1.0", "yanked"),
+    ]
+    assert all(len(str(v)) < 250 for v in violations)
+
+
+def test_a_very_deep_value_is_shown_without_recursing() -> None:
+    deep: list[object] = []
+    for _ in range(10_000):
+        deep = [deep]
+    doc = base()
+    rel(doc, 0).update(yanked=deep)
+    (violation,) = violations_of(doc)
+    assert "expected a string, got an array" in violation.message
+
+
+def test_offset_date_time_is_shown_as_in_toml() -> None:
+    doc = base()
+    rel(doc, 0).update(released=datetime(2023, 10, 12, 10, 0, tzinfo=timezone(timedelta(hours=2))))
+    (violation,) = violations_of(doc)
+    assert violation.message.endswith("got a date-time 2023-10-12T10:00:00+02:00")
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("a\x1b[31mb", "a\\x1b[31mb"),
+        ("\x00", "\\x00"),
+        ("line\nbreak", "line\\nbreak"),
+        ("\u202eevil", "\\u202eevil"),
+    ],
+)
+def test_keys_with_control_characters_are_escaped(key: str, shown: str) -> None:
+    doc = base()
+    rel(doc, 0)[key] = 1
+    doc["env"][key] = {"value": "1"}
+    rel(doc, 1)["packages"][key] = "1.0"
+    found = [(v.where, v.key) for v in violations_of(doc)]
+    assert found == [
+        (f"env.{shown}", ""),
+        ("release 9.1.0", shown),
+        ("release 9.2.0", f"packages.{shown}"),
+    ]
+
+
+def test_a_long_unknown_key_is_cut_short() -> None:
+    doc = base()
+    rel(doc, 0)["k" * 100_000] = 1
+    (violation,) = violations_of(doc)
+    assert violation.key == "k" * 60 + "... (100000 characters)"
+    assert len(str(violation)) < 300
+
+
+@pytest.mark.parametrize(
+    ("literal", "words"),
+    [
+        ("nan", "got a float nan"),
+        ("-inf", "got a float -inf"),
+        ("1979-05-27T07:32:00-08:00", "got a date-time 1979-05-27T07:32:00-08:00"),
+        ("9223372036854775807", "got an integer 9223372036854775807"),
+        ("[[[[[[[[[[1]]]]]]]]]]", "got an array [[[[...]]]]"),
+        ("{ a = { b = 1 } }", "got a table {'a': {'b': 1}}"),
+    ],
+)
+def test_odd_toml_values_are_violations(literal: str, words: str) -> None:
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(SMALL_TOML.format(released="2023-10-12") + f"yanked = {literal}\n", "odd.toml")
+    (violation,) = caught.value.violations
+    assert (violation.where, violation.key) == ("release 9.2.0", "yanked")
+    assert words in violation.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("schema = " + "9" * 50 + "\n", 1),
+        ("schema = 1\nx = [" + "[" * 300 + "]" * 301 + "\n", 2),
+        ('schema = 1\n"\\ud800" = 1\n', 2),
+        ("schema = 1\n\nreleased = 2024-02-30\n", 3),
+    ],
+    ids=["int overflow", "deep nesting", "escaped surrogate", "bad date"],
+)
+def test_toml_the_parser_refuses_is_a_syntax_violation_with_its_line(text: str, line: int) -> None:
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(text, "odd.toml")
+    (violation,) = caught.value.violations
+    assert violation.where == "TOML syntax"
+    assert violation.file_line == line
+
+
+def test_a_lone_surrogate_in_the_text_is_a_violation() -> None:
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads('schema = 1\nyanked = "\ud800"\n', "odd.toml")
+    (violation,) = caught.value.violations
+    assert violation.message == "not Unicode text: a lone surrogate at line 2"
+    assert violation.file_line == 2

@@ -244,3 +244,39 @@ def test_prefix_with_only_prereleases_says_prereleases_need_spelling() -> None:
     m = matrix("9.2.0", "9.3.0-rc.1")
     with pytest.raises(SelectorError, match="prereleases only when spelled exactly"):
         select(m, "9.3")
+
+
+# --- hostile selectors: a SelectorError (exit 2), never a crash, never a misreading ---------------
+
+
+@pytest.mark.parametrize(
+    "selector",
+    ["9" * 5000, "9." + "9" * 5000, "9.2." + "9" * 5000, "9" * 19, "9.2.0-rc." + "1" * 19],
+    ids=["major", "minor", "patch", "19 digits", "prerelease"],
+)
+def test_numbers_past_18_digits_are_refused(real: Matrix, selector: str) -> None:
+    for pick in (select, select_all):
+        with pytest.raises(SelectorError) as caught:
+            pick(real, selector)
+        assert "a number in it has more than 18 digits" in caught.value.message
+        assert caught.value.exit_code == EXIT_USAGE
+        assert len(caught.value.message) < 200
+
+
+def test_18_digits_are_a_number_that_matches_nothing(real: Matrix) -> None:
+    with pytest.raises(SelectorError, match="no release matches '999999999999999999'"):
+        select(real, "9" * 18)
+
+
+@pytest.mark.parametrize(
+    "selector", ["\u0669", "9.\u0662", "\u00b2", "\u2460.0.0", "\uff19", "\u0669.\u0662.\u0660"]
+)
+def test_digits_of_other_scripts_are_not_digits(real: Matrix, selector: str) -> None:
+    """int('٩') == 9, but '٩' is not the selector 9."""
+    with pytest.raises(SelectorError, match="is not a release selector"):
+        select(real, selector)
+
+
+def test_a_trailing_newline_inside_is_not_a_prefix(real: Matrix) -> None:
+    with pytest.raises(SelectorError, match="is not a release selector"):
+        select(real, "9\n.2")

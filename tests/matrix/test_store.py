@@ -401,3 +401,123 @@ def test_every_release_is_written_as_its_own_table_however_short() -> None:
     assert text.count("[[releases]]") == 2
     assert '[releases.packages]\napache-airflow-providers-http = "4.1.0"' in text
     assert store.loads(text, "x.toml") == m
+
+
+# --- hostile files: refused before a byte is read ----------------------------------------------
+
+
+def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "matrix.toml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            store.load(fifo)
+            outcome.append(None)
+        except BaseException as exc:  # the outcome is judged below, in the test's thread
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # the old behaviour: blocked opening the FIFO; release it
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=10)
+        pytest.fail("loading a FIFO hung")
+    (error,) = outcome
+    assert isinstance(error, InputError)
+    assert (
+        error.message
+        == f"{fifo}: is a FIFO (named pipe), not a matrix file (a matrix is a regular file)"
+    )
+    assert error.exit_code == EXIT_USAGE
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
+def test_a_device_is_refused_before_reading(tmp_path: Path, device: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    link = tmp_path / "matrix.toml"
+    link.symlink_to(device)
+    with pytest.raises(InputError) as caught:
+        store.load(link)
+    assert caught.value.message == (
+        f"{link}: is a character device, not a matrix file (a matrix is a regular file)"
+    )
+
+
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "m.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(InputError, match="is a socket, not a matrix file"):
+            store.load(path)
+
+
+def test_a_file_past_the_size_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "MAX_BYTES", 100)
+    path = tmp_path / "big.toml"
+    path.write_bytes(b"#" * 101)
+    with pytest.raises(InputError) as caught:
+        store.load(path)
+    assert caught.value.message == (
+        f"{path}: larger than 100 bytes, the most a matrix file may be; refusing to read it"
+    )
+    path.write_bytes(b"#" * 100)
+    assert store.read_text(path) == "#" * 100
+
+
+def test_the_size_limit_is_64_mib_and_named_so() -> None:
+    assert store.MAX_BYTES == 64 * 1024 * 1024
+    assert "larger than 64 MiB" in store._too_large(Path("m.toml"))
+
+
+def test_a_file_larger_than_it_claims_is_still_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/proc files claim size 0: the bound holds on the bytes read, not on the size claimed."""
+    monkeypatch.setattr(store, "MAX_BYTES", 100)
+    real_fstat = os.fstat
+
+    def claims_empty(fd: int) -> os.stat_result:
+        status = list(real_fstat(fd))
+        status[stat.ST_SIZE] = 0
+        return os.stat_result(status)
+
+    monkeypatch.setattr(os, "fstat", claims_empty)
+    path = tmp_path / "liar.toml"
+    path.write_bytes(b"#" * 500)
+    with pytest.raises(InputError, match="larger than 100 bytes"):
+        store.load(path)
+    path.write_bytes(b"#" * 80)
+    assert store.read_text(path) == "#" * 80
+
+
+def test_a_read_error_after_opening_names_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "m.toml")
+
+    def failing(fd: int, size: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "read", failing)
+    with pytest.raises(InputError) as caught:
+        store.load(path)
+    assert caught.value.message == f"{path}: cannot read the matrix file: Input/output error"
+
+
+def test_syntax_error_message_is_bounded_and_located() -> None:
+    text = "schema = 1\n" + "x" * 10_000 + "\n"
+    with pytest.raises(MatrixInvalid) as caught:
+        store.loads(text, "long.toml")
+    (violation,) = caught.value.violations
+    assert len(violation.message) <= 303
+    assert violation.file_line == 2

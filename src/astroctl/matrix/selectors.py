@@ -12,9 +12,18 @@ from dataclasses import dataclass
 
 from astroctl.errors import SelectorError
 from astroctl.matrix.model import Matrix, Release
-from astroctl.versions import RuntimeVersionError, parse_runtime
+from astroctl.versions import (
+    MAX_DIGITS,
+    RuntimeVersionError,
+    has_long_number,
+    parse_runtime,
+    shown,
+)
 
-_PREFIX = re.compile(r"^(0|[1-9][0-9]*)(?:\.(0|[1-9][0-9]*))?$")
+# ASCII digits only (never \d: int('٩') == 9) and at most MAX_DIGITS of them (int() refuses
+# more than 4300); a longer number is refused with its own message.
+_NUMBER = rf"(0|[1-9][0-9]{{0,{MAX_DIGITS - 1}}})"
+_PREFIX = re.compile(rf"{_NUMBER}(?:\.{_NUMBER})?")
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ def select(matrix: Matrix, selector: str) -> Selection:
     text = selector.strip()
     if text == "latest":
         return _highest(matrix.releases, selector, "any release")
-    prefix = _PREFIX.match(text)
+    prefix = _PREFIX.fullmatch(text)
     if prefix is not None:
         major = int(prefix.group(1))
         minor = None if prefix.group(2) is None else int(prefix.group(2))
@@ -47,7 +56,7 @@ def select_all(matrix: Matrix, selector: str) -> tuple[Release, ...]:
     text = selector.strip()
     if text == "latest":
         return matrix.releases
-    prefix = _PREFIX.match(text)
+    prefix = _PREFIX.fullmatch(text)
     if prefix is None:
         return (_exact(matrix, selector, text).release,)
     minor = None if prefix.group(2) is None else int(prefix.group(2))
@@ -73,7 +82,7 @@ def _highest(candidates: Iterable[Release], selector: str, scope: str) -> Select
     finals = sorted((r for r in candidates if not r.is_prerelease), key=lambda r: r.version)
     if not finals:
         raise SelectorError(
-            f"no final release matches {selector!r} (prereleases only when spelled exactly)"
+            f"no final release matches {shown(selector)} (prereleases only when spelled exactly)"
         )
     good = [r for r in finals if not r.is_yanked]
     if good:
@@ -90,8 +99,13 @@ def _exact(matrix: Matrix, selector: str, text: str) -> Selection:
     try:
         wanted = parse_runtime(text)
     except RuntimeVersionError:
+        if has_long_number(text):
+            raise SelectorError(
+                f"{shown(selector)} is not a release selector: "
+                f"a number in it has more than {MAX_DIGITS} digits"
+            ) from None
         raise SelectorError(
-            f"{selector!r} is not a release selector; use a version (9.2.0, 9.3.0-rc.1), "
+            f"{shown(selector)} is not a release selector; use a version (9.2.0, 9.3.0-rc.1), "
             "a line prefix (9.2, 9) or 'latest'"
         ) from None
     for release in matrix.releases:
@@ -105,7 +119,7 @@ def _exact(matrix: Matrix, selector: str, text: str) -> Selection:
 
 def _nothing(matrix: Matrix, selector: str) -> str:
     if not matrix.releases:
-        return f"no release matches {selector!r}: the matrix has no releases"
+        return f"no release matches {shown(selector)}: the matrix has no releases"
     major_text = selector.strip().split(".")[0]
     same_line = [r for r in matrix.releases if str(r.major) == major_text]
     if same_line:
@@ -113,4 +127,4 @@ def _nothing(matrix: Matrix, selector: str) -> str:
     else:
         majors = sorted({r.major for r in matrix.releases})
         hint = f"the matrix has lines {majors[0]} to {majors[-1]}"
-    return f"no release matches {selector!r}; {hint}"
+    return f"no release matches {shown(selector)}; {hint}"

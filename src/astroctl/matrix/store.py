@@ -118,6 +118,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
+        _require_regular_if_there(path)  # a socket cannot be opened: say what it is
         raise _unreadable(path, exc) from None
     try:
         status = os.fstat(fd)
@@ -144,6 +145,14 @@ def _read_at_most(fd: int, limit: int, *, first: int) -> bytes:
         total += len(chunk)
         want = min(_CHUNK, limit - total)
     return b"".join(chunks)
+
+
+def _require_regular_if_there(path: Path) -> None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return
+    _require_regular(path, status)
 
 
 def _require_regular(path: Path, status: os.stat_result) -> None:
