@@ -444,7 +444,6 @@ class _PackageCheck:
 class _Read:
     """What could be read of one ``[[releases]]`` entry, whatever else is wrong with it."""
 
-    index: int
     version: RuntimeVersion | None
     airflow: str | None
     release: Release | None  # only when the whole entry is valid
@@ -523,9 +522,10 @@ def _release(
     )
     before = len(check.violations)
     check.keys(entry, RELEASE_KEYS, place)
-    if check.string(entry, "version", place, required=True) is not None and version is None:
+    text = check.string(entry, "version", place, required=True)
+    if text is not None and version is None:
         try:
-            versions.parse_runtime(str(name))
+            versions.parse_runtime(text)
         except versions.RuntimeVersionError as exc:
             check.add(place, "version", str(exc))
     airflow = check.string(entry, "airflow", place, required=True)
@@ -543,7 +543,7 @@ def _release(
             )
     release = _release_value(check, entry, place, version, airflow, line, pins)
     valid = release is not None and len(check.violations) == before
-    return _Read(index, version, airflow, release if valid else None)
+    return _Read(version, airflow, release if valid else None)
 
 
 def _release_value(
