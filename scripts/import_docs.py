@@ -206,7 +206,6 @@ def python_versions(row: dict[str, str]) -> list[str]:
 
 
 def build_line(row: dict[str, str]) -> dict[str, Any]:
-    major = int(row["major"])
     return {
         "channel": row["channel"],
         "end_of_maintenance": last_day_of_month(row["end_of_maintenance"]),
