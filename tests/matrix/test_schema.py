@@ -10,7 +10,7 @@ import pytest
 
 from astroctl.errors import EXIT_USAGE, MatrixInvalid, Violation
 from astroctl.matrix import store
-from astroctl.matrix.model import DEFAULT_PACKAGE_POLICY, ChangeKind, Level, Matrix
+from astroctl.matrix.model import DEFAULT_PACKAGE_POLICY, DEFAULT_POLICY, ChangeKind, Level, Matrix
 from astroctl.matrix.schema import build_matrix, to_document
 from tests.factories import Document, build, document, line, release
 
@@ -143,7 +143,7 @@ def test_minimal_document_gets_defaults() -> None:
     assert m.image.repository == "quay.io/astronomer/astro-runtime"
     assert m.image.floating_tags is False
     assert "{airflow}" in m.upstream.constraints_url
-    assert m.policy.default == DEFAULT_PACKAGE_POLICY
+    assert m.policy.default == DEFAULT_POLICY
     assert m.env == {} and m.packages == {}
     assert m.releases[0].released is None and m.releases[0].yanked is None
 

@@ -76,6 +76,94 @@ DEFAULT_PACKAGE_POLICY: Mapping[ChangeKind, Level] = MappingProxyType(
 )
 
 
+class Change(StrEnum):
+    """Every kind of change between two releases that the versioning policy rates (SPEC 5).
+
+    Package changes use the :class:`ChangeKind` names (``added``, ``minor``, ...); the rest are
+    the Airflow version, the platform, and the types of change notes (fragments).
+    """
+
+    AIRFLOW_MAJOR = "airflow-major"
+    AIRFLOW_MINOR = "airflow-minor"
+    AIRFLOW_PATCH = "airflow-patch"  # a patch or a local (+astro.N) build
+    AIRFLOW_DOWNGRADE = "airflow-downgrade"
+    ADDED = "added"
+    REMOVED = "removed"
+    MAJOR = "major"
+    MINOR = "minor"
+    PATCH = "patch"
+    DOWNGRADE = "downgrade"
+    OTHER = "other"
+    PYTHON_DEFAULT = "python-default"
+    PYTHON_ADDED = "python-added"
+    PYTHON_REMOVED = "python-removed"
+    ARCHITECTURE_ADDED = "architecture-added"
+    ARCHITECTURE_REMOVED = "architecture-removed"
+    OS = "os"
+    BREAKING = "breaking"
+    FEATURE = "feature"
+    IMPROVEMENT = "improvement"
+    BUGFIX = "bugfix"
+    SECURITY = "security"
+    BACKPORT = "backport"
+
+
+class NoteType(StrEnum):
+    """The types of a change note (``changes/<name>.<type>.md``) and of a release's notes."""
+
+    BREAKING = "breaking"
+    FEATURE = "feature"
+    IMPROVEMENT = "improvement"
+    BUGFIX = "bugfix"
+    SECURITY = "security"
+    BACKPORT = "backport"
+
+
+# The level each change requires by default: SPEC section 5's table.
+DEFAULT_POLICY: Mapping[Change, Level] = MappingProxyType(
+    {
+        Change.AIRFLOW_MAJOR: Level.MAJOR,
+        Change.AIRFLOW_MINOR: Level.MAJOR,
+        Change.AIRFLOW_PATCH: Level.PATCH,
+        Change.AIRFLOW_DOWNGRADE: Level.MAJOR,
+        **{Change(kind.value): level for kind, level in DEFAULT_PACKAGE_POLICY.items()},
+        Change.PYTHON_DEFAULT: Level.MAJOR,
+        Change.PYTHON_ADDED: Level.MINOR,
+        Change.PYTHON_REMOVED: Level.MAJOR,
+        Change.ARCHITECTURE_ADDED: Level.MINOR,
+        Change.ARCHITECTURE_REMOVED: Level.MAJOR,
+        Change.OS: Level.MAJOR,
+        Change.BREAKING: Level.MAJOR,
+        Change.FEATURE: Level.MINOR,
+        Change.IMPROVEMENT: Level.PATCH,
+        Change.BUGFIX: Level.PATCH,
+        Change.SECURITY: Level.PATCH,
+        Change.BACKPORT: Level.PATCH,
+    }
+)
+PACKAGE_CHANGES = tuple(Change(kind.value) for kind in DEFAULT_PACKAGE_POLICY)
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """A rule of the versioning policy: ``change`` (of ``package``, or of any) needs ``level``,
+    for releases on or after ``since`` (always, without one)."""
+
+    change: Change
+    level: Level
+    package: str | None = None
+    since: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseNote:
+    """One change note a release carries (a consumed fragment): its type and its text."""
+
+    type: NoteType
+    text: str
+
+
 @dataclass(frozen=True)
 class ImageSettings:
     repository: str = "quay.io/astronomer/astro-runtime"
@@ -158,6 +246,7 @@ class Release:
     packages: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     # Named subsets of the standard image, such as 11.x's "slim" image: flavor -> packages.
     flavors: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    notes: tuple[ReleaseNote, ...] = ()  # the change notes it was released with
 
     @property
     def name(self) -> str:
@@ -186,14 +275,45 @@ class Release:
 
 @dataclass(frozen=True)
 class Policy:
-    """Overrides of the versioning policy: change kind -> required level (SPEC section 5)."""
+    """The versioning policy: the level each change requires (SPEC section 5).
 
-    default: Mapping[ChangeKind, Level] = field(default_factory=lambda: DEFAULT_PACKAGE_POLICY)
-    packages: Mapping[str, Mapping[ChangeKind, Level]] = field(default_factory=dict)
+    ``default`` rates every :class:`Change` (SPEC's table, with the file's ``[policy.default]``
+    applied); ``packages`` overrides package changes per package (``[policy.packages.NAME]``);
+    ``rules`` (``[[policy.rules]]``) are rules that may hold only from a date on.
+    """
 
-    def level_for(self, package: str, change: ChangeKind) -> Level:
+    default: Mapping[Change, Level] = field(default_factory=lambda: DEFAULT_POLICY)
+    packages: Mapping[str, Mapping[Change, Level]] = field(default_factory=dict)
+    rules: tuple[PolicyRule, ...] = ()
+
+    def level_for(self, package: str, change: ChangeKind | Change) -> Level:
+        """The level a change requires, without regard to dates."""
+        key = Change(change.value)
         override = self.packages.get(package, {})
-        return override.get(change, self.default[change])
+        return override.get(key, self.default[key])
+
+    def rule_on(self, change: Change, package: str | None, on: date | None) -> PolicyRule:
+        """The rule in force for ``change`` (of ``package``) on day ``on`` (None: the newest).
+
+        Among the dated rules that hold on that day, a rule for the package beats a rule for
+        any package, and a later ``since`` beats an earlier one; without such a rule, the
+        per-package tables, then the defaults.
+        """
+        best: tuple[int, date, PolicyRule] | None = None
+        for rule in self.rules:
+            if rule.change is not change or rule.package not in (None, package):
+                continue
+            if rule.since is not None and on is not None and rule.since > on:
+                continue
+            key = (rule.package is not None, rule.since or date.min, rule)
+            if best is None or key[:2] > best[:2]:
+                best = key
+        if best is not None:
+            return best[2]
+        override = self.packages.get(package, {}) if package is not None else {}
+        if change in override:
+            return PolicyRule(change, override[change], package, None, "the matrix's policy")
+        return PolicyRule(change, self.default[change], None, None, "")
 
 
 @dataclass(frozen=True)

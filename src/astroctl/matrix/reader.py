@@ -30,18 +30,22 @@ from astroctl.matrix.formulas import FormulaError, parse_formula
 from astroctl.matrix.model import (
     ARCHITECTURES,
     CHANNELS,
-    DEFAULT_PACKAGE_POLICY,
+    DEFAULT_POLICY,
+    PACKAGE_CHANGES,
     SCHEMA_VERSION,
-    ChangeKind,
+    Change,
     Channel,
     EnvVar,
     ImageSettings,
     Level,
     Line,
     Matrix,
+    NoteType,
     PackageFacts,
     Policy,
+    PolicyRule,
     Release,
+    ReleaseNote,
     Upstream,
 )
 from astroctl.matrix.sourcemap import DocPath
@@ -63,9 +67,12 @@ RELEASE_KEYS = (
     *OVERRIDABLE_KEYS,
     "packages",
     "flavors",
+    "notes",
 )
 FLAVOR_KEYS = ("packages",)
-POLICY_KEYS = ("default", "packages")
+POLICY_KEYS = ("default", "packages", "rules")
+RULE_KEYS = ("change", "level", "package", "since", "reason")
+NOTE_KEYS = ("type", "text")
 URL_PLACEHOLDERS = ("{airflow}", "{python}")
 
 # ASCII digits only (re's [0-9], never \d or str.isdigit: [lines."٩"] must not become line 9),
@@ -233,10 +240,12 @@ def _env_var(check: Checker, name: str, entry: Table, place: Place) -> EnvVar | 
 def _policy(check: Checker, table: Table) -> Policy:
     place = Place("policy", ("policy",))
     check.keys(table, POLICY_KEYS, place)
-    default = dict(DEFAULT_PACKAGE_POLICY)
+    default = dict(DEFAULT_POLICY)
     default_place = Place("policy.default", ("policy", "default"))
-    default.update(_levels(check, check.table(table, "default", place), default_place))
-    per_package: dict[str, Mapping[ChangeKind, Level]] = {}
+    default.update(
+        _levels(check, check.table(table, "default", place), default_place, tuple(Change))
+    )
+    per_package: dict[str, Mapping[Change, Level]] = {}
     for name, entry in check.table(table, "packages", place).items():
         package_place = Place(f"policy.packages.{printable(name)}", ("policy", "packages", name))
         if not versions.is_normalized_name(name):
@@ -245,15 +254,41 @@ def _policy(check: Checker, table: Table) -> Policy:
         if not is_table(entry):
             check.add(package_place, "", f"expected a table, got {toml_type(entry)}")
             continue
-        per_package[name] = _levels(check, entry, package_place)
-    return Policy(default=default, packages=per_package)
+        per_package[name] = _levels(check, entry, package_place, PACKAGE_CHANGES)
+    expected = "an array of tables ([[policy.rules]])"
+    rules = tuple(
+        rule
+        for index, entry in enumerate(check.table_list(table, "rules", place, expected))
+        if (rule := _rule(check, entry, index)) is not None
+    )
+    return Policy(default=default, packages=per_package, rules=rules)
 
 
-def _levels(check: Checker, table: Table, place: Place) -> dict[ChangeKind, Level]:
-    check.keys(table, [str(kind) for kind in DEFAULT_PACKAGE_POLICY], place)
+def _rule(check: Checker, entry: Table, index: int) -> PolicyRule | None:
+    place = Place(f"policy.rules[{index}]", ("policy", "rules", index))
+    before = len(check.violations)
+    check.keys(entry, RULE_KEYS, place)
+    change = check.choice(entry, "change", place, tuple(Change), required=True)
+    level = check.choice(entry, "level", place, [lv.value for lv in Level], required=True)
+    package = check.string(entry, "package", place)
+    if package is not None and not versions.is_normalized_name(package):
+        check.add(place, "package", name_problem(package))
+    if package is not None and change is not None and Change(change) not in PACKAGE_CHANGES:
+        check.add(place, "package", f"a rule for {change!r} cannot name a package")
+    since = check.day(entry, "since", place)
+    reason = check.text(entry, "reason", place)
+    if change is None or level is None or len(check.violations) != before:
+        return None
+    return PolicyRule(Change(change), Level(level), package, since, reason or "")
+
+
+def _levels(
+    check: Checker, table: Table, place: Place, changes: tuple[Change, ...]
+) -> dict[Change, Level]:
+    check.keys(table, [str(change) for change in changes], place)
     names = tuple(level.value for level in Level)
-    levels: dict[ChangeKind, Level] = {}
-    for change in DEFAULT_PACKAGE_POLICY:
+    levels: dict[Change, Level] = {}
+    for change in changes:
         if change not in table:
             continue
         value = table[change]
@@ -262,6 +297,27 @@ def _levels(check: Checker, table: Table, place: Place) -> dict[ChangeKind, Leve
         else:
             check.wrong(place, change, "one of " + ", ".join(names), value)
     return levels
+
+
+def _notes(check: Checker, entry: Table, place: Place) -> tuple[ReleaseNote, ...]:
+    """A release's change notes: ``[[releases.notes]]`` tables of a type and a text."""
+    notes = []
+    expected = "an array of tables ([[releases.notes]])"
+    for index, note in enumerate(check.table_list(entry, "notes", place, expected)):
+        key = f"notes[{index}]"
+        unknown = [k for k in note if k not in NOTE_KEYS]
+        for bad in unknown:
+            check.add(place, f"{key}.{printable(bad)}", "unknown key (known: type, text)")
+        kind = note.get("type")
+        text = note.get("text")
+        if not (isinstance(kind, str) and kind in tuple(NoteType)):
+            types = ", ".join(NoteType)
+            check.add(place, f"{key}.type", f"expected one of {types}, got {show(kind)}")
+        elif not (isinstance(text, str) and text.strip()):
+            check.add(place, f"{key}.text", "expected a non-empty string")
+        elif not unknown:
+            notes.append(ReleaseNote(NoteType(kind), text))
+    return tuple(notes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,6 +618,7 @@ def _release_value(
     platform = _platform(check, entry, place, required=False, base=line)
     packages = pins.pins(check.table(entry, "packages", place), place, "packages", ("packages",))
     flavors = _flavors(check, check.table(entry, "flavors", place), place, pins)
+    notes = _notes(check, entry, place)
     python, known, architectures = (
         platform.python,
         platform.python_versions,
@@ -583,6 +640,7 @@ def _release_value(
         yanked=yanked,
         packages=packages,
         flavors=flavors,
+        notes=notes,
     )
 
 

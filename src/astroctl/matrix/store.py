@@ -256,14 +256,23 @@ def dumps_document(document: Mapping[str, Any], header: str = "") -> str:
     rest = {key: value for key, value in document.items() if key != "releases"}
     chunks = [tomli_w.dumps(rest, indent=2)] if rest else []
     for release in document.get("releases", ()):
-        scalars = {k: v for k, v in release.items() if not isinstance(v, dict)}
         tables = {k: v for k, v in release.items() if isinstance(v, dict)}
+        arrays = {k: v for k, v in release.items() if _is_table_array(v)}
+        scalars = {k: v for k, v in release.items() if k not in tables and k not in arrays}
         chunk = "[[releases]]\n" + tomli_w.dumps(scalars, indent=2)
+        for key, items in arrays.items():  # [[releases.notes]]: one table per item, never inline
+            for item in items:
+                chunk += f"\n[[releases.{key}]]\n" + tomli_w.dumps(item, indent=2)
         if tables:
             chunk += "\n" + tomli_w.dumps({"releases": tables}, indent=2)
         chunks.append(chunk)
     body = "\n".join(chunk.rstrip("\n") + "\n" for chunk in chunks)
     return f"{header}\n\n{body}" if header else body
+
+
+def _is_table_array(value: object) -> bool:
+    """An array of tables, written as ``[[releases.X]]`` tables."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def dumps(matrix: Matrix) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from astroctl.matrix.model import (
-    DEFAULT_PACKAGE_POLICY,
+    DEFAULT_POLICY,
     SCHEMA_VERSION,
     EnvVar,
     Line,
     Matrix,
     PackageFacts,
     Policy,
+    PolicyRule,
     Release,
 )
 
@@ -73,12 +74,12 @@ def _env_document(var: EnvVar) -> dict[str, str]:
     return entry
 
 
-def _policy_document(policy: Policy) -> dict[str, dict[str, Any]]:
-    document: dict[str, dict[str, Any]] = {}
+def _policy_document(policy: Policy) -> dict[str, Any]:
+    document: dict[str, Any] = {}
     default = {
         str(change): level.value
         for change, level in policy.default.items()
-        if DEFAULT_PACKAGE_POLICY[change] is not level
+        if DEFAULT_POLICY[change] is not level
     }
     if default:
         document["default"] = default
@@ -87,7 +88,20 @@ def _policy_document(policy: Policy) -> dict[str, dict[str, Any]]:
             name: {str(change): level.value for change, level in policy.packages[name].items()}
             for name in sorted(policy.packages)
         }
+    if policy.rules:
+        document["rules"] = [_rule_document(rule) for rule in policy.rules]
     return document
+
+
+def _rule_document(rule: PolicyRule) -> dict[str, Any]:
+    entry: dict[str, Any] = {"change": str(rule.change), "level": rule.level.value}
+    if rule.package is not None:
+        entry["package"] = rule.package
+    if rule.since is not None:
+        entry["since"] = rule.since
+    if rule.reason:
+        entry["reason"] = rule.reason
+    return entry
 
 
 def _line_document(line: Line) -> Document:
@@ -123,4 +137,6 @@ def _release_document(release: Release) -> Document:
             name: {"packages": dict(sorted(release.flavors[name].items()))}
             for name in sorted(release.flavors)
         }
+    if release.notes:
+        entry["notes"] = [{"type": str(note.type), "text": note.text} for note in release.notes]
     return entry
