@@ -109,7 +109,9 @@ NEW_RULES_SINCE = dt.date(2023, 1, 1)
 MAINTAINED_MINOR_BEFORE_2023 = (
     "before 2023, minor versions of the maintained packages shipped in patch releases"
 )
-MAINTAINED_MINOR_FROM_2023 = "from 2023, minor versions of the maintained packages need a minor"
+MAINTAINED_MINOR_FROM_2023 = (
+    "from 2023, minor versions of the maintained packages need minor releases"
+)
 POLICY_RULES: tuple[dict[str, Any], ...] = tuple(
     rule
     for package in ("astronomer-providers", "openlineage-airflow")
