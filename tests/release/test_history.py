@@ -11,7 +11,13 @@ import pytest
 from astroctl.matrix import store
 from astroctl.matrix.diff import diff_releases
 from astroctl.matrix.model import ChangeKind, Matrix, Release
-from astroctl.release.history import baseline, has_pins, line_history, predecessor
+from astroctl.release.history import (
+    baseline,
+    baselines,
+    has_pins,
+    line_history,
+    predecessor,
+)
 from tests.factories import build, document, release
 from tests.helpers import MATRIX, SNAPSHOT
 
@@ -239,3 +245,6 @@ def test_real_releases_without_pins_are_stepped_over(snapshot: Matrix) -> None:
     assert baseline(snapshot, by["5.0.13"]).release == by["5.0.10"]
     assert [r.name for r in baseline(snapshot, by["5.0.13"]).over] == ["5.0.11", "5.0.12"]
     assert baseline(snapshot, by["6.9.0"]).release == by["6.8.0"]
+    assert baselines(snapshot, snapshot.releases) == tuple(
+        baseline(snapshot, r) for r in snapshot.releases
+    )

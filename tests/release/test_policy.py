@@ -554,6 +554,11 @@ def test_a_release_with_no_changes_requires_nothing(edits: list[Edit], policy: P
     assert not check(release, release, policy).ok  # not higher
 
 
+def test_a_note_reason_is_one_line() -> None:
+    notes = (ReleaseNote(NoteType.FEATURE, "Adds a\n  new   operator\n"),)
+    assert texts(rel(), rel("9.2.0", notes=notes)) == ["feature note: Adds a new operator: minor"]
+
+
 def test_reason_is_hashable_and_plain() -> None:
     reason = Reason(C.OS, L.MAJOR, "OS", "a", "b", PolicyRule(C.OS, L.MAJOR))
     assert reason.text == "OS changed from a to b: major"

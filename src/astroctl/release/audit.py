@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from astroctl.matrix.model import Matrix, Release
-from astroctl.release.history import baseline
+from astroctl.release.history import baselines
 from astroctl.release.policy import Check, check
 
 
@@ -50,8 +50,8 @@ def audit(matrix: Matrix, releases: Sequence[Release] | None = None) -> Audit:
     predecessors under ``matrix.policy``."""
     entries: list[Check] = []
     skipped: list[Skip] = []
-    for release in matrix.releases if releases is None else releases:
-        base = baseline(matrix, release)
+    chosen = matrix.releases if releases is None else tuple(releases)
+    for release, base in zip(chosen, baselines(matrix, chosen), strict=True):
         if base.release is None:
             skipped.append(_skip(matrix, release))
         else:

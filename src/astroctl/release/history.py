@@ -22,6 +22,7 @@ release with pins is compared with the last one before it that has pins.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from astroctl.matrix.model import Matrix, Release
@@ -35,14 +36,7 @@ def has_pins(release: Release) -> bool:
 def predecessor(matrix: Matrix, release: Release) -> Release | None:
     """The release ``release`` followed: the highest lower final version of its line released
     on or before it (rules: the module docstring); None when there is none."""
-    candidates = (
-        other
-        for other in matrix.releases_of(release.major)
-        if not other.is_prerelease
-        and other.version < release.version
-        and _not_after(other, release)
-    )
-    return max(candidates, key=lambda other: other.version, default=None)
+    return _predecessor(matrix.releases_of(release.major), release)
 
 
 def line_history(matrix: Matrix, major: int) -> tuple[tuple[Release, Release | None], ...]:
@@ -67,17 +61,39 @@ def baseline(matrix: Matrix, release: Release) -> Baseline:
     and not rated); a release with pins is judged against the nearest release up its chain of
     predecessors that has pins, if there is one, else against its predecessor.
     """
-    first = predecessor(matrix, release)
+    return _baseline(matrix.releases_of(release.major), release)
+
+
+def baselines(matrix: Matrix, releases: Sequence[Release]) -> tuple[Baseline, ...]:
+    """The :func:`baseline` of each of ``releases``, reading each line of the matrix once."""
+    lines = {major: matrix.releases_of(major) for major in {r.major for r in releases}}
+    return tuple(_baseline(lines[release.major], release) for release in releases)
+
+
+def _baseline(line: Sequence[Release], release: Release) -> Baseline:
+    first = _predecessor(line, release)
     if first is None or not has_pins(release):
         return Baseline(first)
     current: Release | None = first
     over: list[Release] = []
     while current is not None and not has_pins(current):
         over.append(current)
-        current = predecessor(matrix, current)
+        current = _predecessor(line, current)
     if current is None:
         return Baseline(first)
     return Baseline(current, tuple(reversed(over)))
+
+
+def _predecessor(line: Sequence[Release], release: Release) -> Release | None:
+    """``release``'s predecessor among ``line``, the releases of its line."""
+    candidates = (
+        other
+        for other in line
+        if not other.is_prerelease
+        and other.version < release.version
+        and _not_after(other, release)
+    )
+    return max(candidates, key=lambda other: other.version, default=None)
 
 
 def _not_after(earlier: Release, later: Release) -> bool:
@@ -86,4 +102,4 @@ def _not_after(earlier: Release, later: Release) -> bool:
     return earlier.released <= later.released
 
 
-__all__ = ["Baseline", "baseline", "has_pins", "line_history", "predecessor"]
+__all__ = ["Baseline", "baseline", "baselines", "has_pins", "line_history", "predecessor"]

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from astroctl.matrix.diff import AIRFLOW_PACKAGE, classify, diff_releases
 from astroctl.matrix.model import (
@@ -213,15 +214,15 @@ def _platform(old: Release, new: Release) -> Iterator[Difference]:
     yield from _set_changes(
         old.python_versions,
         new.python_versions,
-        Change.PYTHON_ADDED,
-        Change.PYTHON_REMOVED,
+        (Change.PYTHON_ADDED, Change.PYTHON_REMOVED),
         lambda version: f"Python {version}",
+        python_key,
     )
     yield from _set_changes(
         old.architectures,
         new.architectures,
-        Change.ARCHITECTURE_ADDED,
-        Change.ARCHITECTURE_REMOVED,
+        (Change.ARCHITECTURE_ADDED, Change.ARCHITECTURE_REMOVED),
+        str,
         str,
     )
     if old.os != new.os:
@@ -231,21 +232,16 @@ def _platform(old: Release, new: Release) -> Iterator[Difference]:
 def _set_changes(
     old: Sequence[str],
     new: Sequence[str],
-    added: Change,
-    removed: Change,
+    kinds: tuple[Change, Change],
     subject: Callable[[str], str],
+    order: Callable[[str], Any],
 ) -> Iterator[Difference]:
-    for value in _sorted(set(new) - set(old)):
+    """The members ``new`` added and those it removed, each side in ``order``."""
+    added, removed = kinds
+    for value in sorted(set(new) - set(old), key=order):
         yield Difference(added, subject(value), None, value)
-    for value in _sorted(set(old) - set(new)):
+    for value in sorted(set(old) - set(new), key=order):
         yield Difference(removed, subject(value), value, None)
-
-
-def _sorted(values: set[str]) -> list[str]:
-    try:
-        return sorted(values, key=python_key)
-    except ValueError:
-        return sorted(values)
 
 
 def _notes(new: Release, notes: Sequence[ReleaseNote] | None) -> Sequence[ReleaseNote]:
@@ -299,7 +295,7 @@ def _describe(reason: Reason) -> str:
         return f"{step} {'a local or post build change' if local else 'a patch change'}"
     if change in _VERSION_STEPS:
         return f"{step} {_VERSION_STEPS[change]}"
-    return f"{change.value} note: {reason.subject}"
+    return f"{change.value} note: {' '.join(reason.subject.split())}"
 
 
 __all__ = [
