@@ -241,3 +241,25 @@ def test_holders_never_overlap_even_breaking_a_stale_lock(tmp_path: Path) -> Non
     assert [process.wait(timeout=60) for process in processes] == [0] * workers
     assert counter.read_text() == str(rounds * workers)
     assert not path.exists()
+
+
+def test_a_lock_naming_a_live_pid_is_not_taken_over(tmp_path: Path) -> None:
+    path = tmp_path / ".astroctl.lock"
+    write_lock(path, 1)  # init: alive on every host
+    with pytest.raises(OperationError, match=r"\(pid 1 since 2026-01-02T03:04:05\)"):
+        lock(path, timeout=0).__enter__()
+
+
+def test_a_lock_without_a_host_does_not_name_its_holder(tmp_path: Path) -> None:
+    path = tmp_path / ".astroctl.lock"
+    path.write_text('{"pid": 12, "since": "2026-01-02T03:04:05"}')
+    assert read_holder(path) is None
+
+
+def test_a_directory_in_the_way_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / ".astroctl.lock"
+    path.mkdir()
+    with pytest.raises(
+        OperationError, match="cannot read the lock or take it over: Is a directory"
+    ):
+        lock(path, timeout=0).__enter__()

@@ -145,7 +145,7 @@ def _break_if_stale(path: Path) -> Holder | str | None:
         return None
     except OSError as exc:
         raise OperationError(
-            f"{path}: cannot take over a stale lock: {exc.strerror or exc}"
+            f"{path}: cannot read the lock or take it over: {exc.strerror or exc}"
         ) from exc
     finally:
         os.close(handle)
