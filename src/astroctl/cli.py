@@ -11,7 +11,7 @@ import typer
 from typer._click import exceptions as usage
 
 from astroctl import __version__
-from astroctl.commands import lifecycle, matrix
+from astroctl.commands import lifecycle, matrix, providers
 from astroctl.commands.context import Command, Context
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, AstroctlError
 from astroctl.render import streams
@@ -25,6 +25,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(matrix.app, name="matrix")
+app.add_typer(providers.app, name="providers")
 app.command("lifecycle", cls=Command, short_help=lifecycle.SUMMARY)(lifecycle.lifecycle)
 
 ROOT_OPTIONS = ("--matrix", "--debug", "--version")

@@ -1,0 +1,324 @@
+"""``astroctl providers list|diff`` through the real entry point.
+
+The goldens run on the frozen matrix (``tests/golden/matrix_snapshot.toml``); rewrite them with
+``ASTROCTL_UPDATE_GOLDEN=1 .venv/bin/pytest tests/cli/test_providers.py`` and read the diff.
+``providers outdated|update`` talk to a package index: ``tests/cli/test_providers_index.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.helpers import FORMATS, SNAPSHOT, Invoke, Result, assert_golden, ok
+
+KINDS = {"added", "removed", "major", "minor", "patch", "downgrade", "other"}
+CHANGE_FIELDS = {"package", "from", "to", "change"}
+
+YANKED_8_0 = (
+    "astroctl: warning: every release of 8.0.x is yanked; using 8.0.0 "
+    "(yanked: cluster policies set via pluggy not applied)\n"
+)
+YANKED_9_0 = (
+    "astroctl: warning: every release of 9.0.x is yanked; using 9.0.0 "
+    "(yanked: serious scheduler performance problems)\n"
+)
+YANKED_11_0 = (
+    "astroctl: warning: every release of 11.0.x is yanked; using 11.0.0 "
+    "(yanked: DB migration problems when triggers are running)\n"
+)
+
+
+def payload(result: Result, stderr: str = "") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok(result, stderr))
+    return data
+
+
+def failed(result: Result, code: int = 2) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def snapshot_releases() -> dict[str, dict[str, Any]]:
+    """The snapshot's releases read independently of astroctl (tomllib): the oracle."""
+    document = tomllib.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    return {entry["version"]: entry for entry in document["releases"]}
+
+
+# -- goldens ----------------------------------------------------------------------------------
+
+GOLDEN_CASES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("providers_diff_8.0_9.0", ("providers", "diff", "8.0", "9.0"), YANKED_8_0 + YANKED_9_0),
+    ("providers_diff_9.16.0_9.17.0_all", ("providers", "diff", "9.16.0", "9.17.0", "--all"), ""),
+    ("providers_list_9.17.0", ("providers", "list", "9.17.0"), ""),
+    ("providers_list_11.0_slim", ("providers", "list", "11.0", "--flavor", "slim"), YANKED_11_0),
+)
+
+
+@pytest.mark.parametrize(("fmt", "ext"), FORMATS)
+@pytest.mark.parametrize(("name", "args", "stderr"), GOLDEN_CASES, ids=[c[0] for c in GOLDEN_CASES])
+def test_golden(
+    invoke: Invoke, name: str, args: tuple[str, ...], stderr: str, fmt: str, ext: str
+) -> None:
+    result = invoke(*args, "--format", fmt, matrix=SNAPSHOT)
+    assert_golden(f"{name}.{ext}", ok(result, stderr))
+
+
+# -- providers diff ---------------------------------------------------------------------------
+
+
+def test_diff_of_yanked_lines_compares_the_yanked_releases_and_warns(invoke: Invoke) -> None:
+    """SPEC section 3: every 8.0.x and 9.0.x is yanked, so 8.0.0 and 9.0.0 are compared."""
+    data = payload(
+        invoke("providers", "diff", "8.0", "9.0", "-f", "json", matrix=SNAPSHOT),
+        YANKED_8_0 + YANKED_9_0,
+    )
+    assert (data["from"], data["to"]) == ("8.0.0", "9.0.0")
+
+
+def test_diff_of_an_exact_yanked_release_warns_once(invoke: Invoke) -> None:
+    result = invoke("providers", "diff", "8.0.0", "8.1", "-f", "json", matrix=SNAPSHOT)
+    warning = "astroctl: warning: 8.0.0 is yanked: cluster policies set via pluggy not applied\n"
+    assert payload(result, warning)["from"] == "8.0.0"
+
+
+def test_diff_json_contract(invoke: Invoke) -> None:
+    result = invoke("providers", "diff", "8.0", "9.0", "-f", "json", matrix=SNAPSHOT)
+    data = payload(result, YANKED_8_0 + YANKED_9_0)
+    assert {"from", "to", "changes"} <= data.keys()
+    for change in data["changes"]:
+        assert change.keys() >= CHANGE_FIELDS
+        assert change["change"] in KINDS
+        assert (change["from"] is None) == (change["change"] == "added")
+        assert (change["to"] is None) == (change["change"] == "removed")
+    assert data["changes"][0] == {
+        "package": "apache-airflow",
+        "from": "2.6.0",
+        "to": "2.7.0",
+        "change": "minor",
+    }
+    assert data["renames"] == []
+    assert data["summary"] == {"added": 2, "major": 2, "minor": 14}
+
+
+@pytest.mark.parametrize(("old", "new"), list(pairwise(sorted(snapshot_releases())))[::9])
+def test_diff_lists_exactly_the_pins_that_differ(invoke: Invoke, old: str, new: str) -> None:
+    """Checked against the TOML itself: a package is listed iff its pin differs."""
+    entries = snapshot_releases()
+    before = {**entries[old].get("packages", {}), "apache-airflow": entries[old]["airflow"]}
+    after = {**entries[new].get("packages", {}), "apache-airflow": entries[new]["airflow"]}
+    expected = {
+        name: (before.get(name), after.get(name))
+        for name in before.keys() | after.keys()
+        if before.get(name) != after.get(name)
+    }
+    result = invoke("providers", "diff", old, new, "-f", "json", matrix=SNAPSHOT)
+    data = json.loads(result.stdout)
+    assert result.exit_code == 0
+    assert {c["package"]: (c["from"], c["to"]) for c in data["changes"]} == expected
+
+
+def test_all_adds_the_unchanged_packages(invoke: Invoke) -> None:
+    args = ("providers", "diff", "9.16.0", "9.17.0", "-f", "json")
+    changed = payload(invoke(*args, matrix=SNAPSHOT))["changes"]
+    everything = payload(invoke(*args, "--all", matrix=SNAPSHOT))["changes"]
+    assert [c for c in everything if c["change"] != "unchanged"] == changed
+    unchanged = [c for c in everything if c["change"] == "unchanged"]
+    assert unchanged
+    assert all(c["from"] == c["to"] for c in unchanged)
+    entries = snapshot_releases()
+    pins = entries["9.17.0"]["packages"]
+    assert len(everything) == len(pins.keys() | entries["9.16.0"]["packages"].keys()) + 1
+
+
+def test_airflow_is_listed_only_when_it_changed(invoke: Invoke) -> None:
+    same = payload(invoke("providers", "diff", "9.16.0", "9.17.0", "-f", "json", matrix=SNAPSHOT))
+    assert "apache-airflow" not in {c["package"] for c in same["changes"]}
+    table = ok(invoke("providers", "diff", "9.16.0", "9.17.0", matrix=SNAPSHOT))
+    assert "apache-airflow " not in table
+
+
+def test_a_release_against_itself_has_no_changes(invoke: Invoke) -> None:
+    data = payload(invoke("providers", "diff", "9.17.0", "9.17.0", "-f", "json", matrix=SNAPSHOT))
+    assert data["changes"] == []
+    assert ok(invoke("providers", "diff", "9.17.0", "9.17.0", matrix=SNAPSHOT)) == "no changes\n"
+
+
+def test_the_reverse_diff_mirrors_the_kinds(invoke: Invoke) -> None:
+    mirror = {"added": "removed", "removed": "added", "minor": "downgrade", "major": "downgrade"}
+    args = ("providers", "diff", "-f", "json")
+    forward = payload(invoke(*args, "8.0", "9.0", matrix=SNAPSHOT), YANKED_8_0 + YANKED_9_0)
+    backward = payload(invoke(*args, "9.0", "8.0", matrix=SNAPSHOT), YANKED_9_0 + YANKED_8_0)
+    assert [(c["package"], c["from"], c["to"]) for c in backward["changes"]] == [
+        (c["package"], c["to"], c["from"]) for c in forward["changes"]
+    ]
+    assert [c["change"] for c in backward["changes"]] == [
+        mirror[c["change"]] for c in forward["changes"]
+    ]
+
+
+def table_rows(table: str) -> list[list[str]]:
+    """The rows of a piped table: the lines between its rule and the first blank line."""
+    lines = table.splitlines()
+    body = lines[next(i for i, line in enumerate(lines) if "\u2500" in line) + 1 :]
+    return [line.split() for line in body[: body.index("")]]
+
+
+def test_the_table_groups_changes_by_kind_airflow_first(invoke: Invoke) -> None:
+    table = ok(invoke("providers", "diff", "8.0", "9.0", matrix=SNAPSHOT), YANKED_8_0 + YANKED_9_0)
+    rows = table_rows(table)
+    assert rows[0] == ["apache-airflow", "2.6.0", "2.7.0", "minor"]
+    kinds = [row[-1] for row in rows[1:]]
+    assert kinds == ["added"] * 2 + ["major"] * 2 + ["minor"] * 13
+    assert [row[0] for row in rows[3:5]] == sorted(row[0] for row in rows[3:5])
+    assert table.endswith("\n\n18 changes: 2 added, 2 major, 14 minor\n")
+
+
+def test_markdown_ends_with_the_summary(invoke: Invoke) -> None:
+    text = ok(invoke("providers", "diff", "9.16.0", "9.17.0", "-f", "markdown", matrix=SNAPSHOT))
+    assert text.startswith("## Package changes from Astro Runtime 9.16.0 to 9.17.0\n")
+    assert text.splitlines()[-2] == ""
+    assert "change" in text.splitlines()[-1]
+
+
+def test_diff_of_a_flavor(invoke: Invoke) -> None:
+    args = ("providers", "diff", "11.0.0", "11.1.0", "--flavor", "slim", "-f", "json")
+    stderr = (
+        "astroctl: warning: 11.0.0 is yanked: DB migration problems when triggers are running\n"
+        "astroctl: warning: 11.1.0 is yanked: DB migration problems when triggers are running\n"
+    )
+    data = payload(invoke(*args, matrix=SNAPSHOT), stderr)
+    assert data["flavor"] == "slim"
+    entries = snapshot_releases()
+    slim = set(entries["11.0.0"]["flavors"]["slim"]["packages"])
+    assert {c["package"] for c in data["changes"]} <= slim | {"apache-airflow"}
+
+
+# -- a rename, built by hand: openlineage-airflow became apache-airflow-providers-openlineage --
+
+
+@pytest.fixture
+def renamed(tmp_path: Path) -> Path:
+    """The snapshot's 9.1.0 and 9.2.0, with openlineage-airflow pinned in a copy of 9.1.0."""
+    entries = snapshot_releases()
+    old, new = dict(entries["9.1.0"]), dict(entries["9.2.0"])
+    old.pop("yanked", None)
+    new.pop("yanked", None)
+    old["packages"] = {**old["packages"], "openlineage-airflow": "1.1.0"}
+    assert "apache-airflow-providers-openlineage" in new["packages"]
+    assert "openlineage-airflow" not in new["packages"]
+    document = tomllib.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    doc = factories.document(old, new, lines={9: document["lines"]["9"]})
+    doc["packages"] = document["packages"]
+    path = tmp_path / "renamed.toml"
+    path.write_text(factories.toml_text(doc), encoding="utf-8")
+    return path
+
+
+def test_a_rename_is_a_removal_and_an_addition(invoke: Invoke, renamed: Path) -> None:
+    data = payload(invoke("providers", "diff", "9.1.0", "9.2.0", "-f", "json", matrix=renamed), "")
+    changes = {c["package"]: c for c in data["changes"]}
+    assert changes["openlineage-airflow"] == {
+        "package": "openlineage-airflow",
+        "from": "1.1.0",
+        "to": None,
+        "change": "removed",
+    }
+    assert changes["apache-airflow-providers-openlineage"]["change"] == "added"
+    assert data["renames"] == [
+        {"from": "openlineage-airflow", "to": "apache-airflow-providers-openlineage"}
+    ]
+
+
+def test_the_table_says_a_rename_is_suspected(invoke: Invoke, renamed: Path) -> None:
+    table = ok(invoke("providers", "diff", "9.1.0", "9.2.0", matrix=renamed))
+    lines = table.splitlines()
+    header = next(line for line in lines if line.startswith(" Package"))
+    assert header.split()[-1] == "Note"
+    removed = next(line for line in lines if line.startswith(" openlineage-airflow "))
+    assert removed.endswith("removed   renamed to apache-airflow-providers-openlineage?")
+    added = next(line for line in lines if line.startswith(" apache-airflow-providers-openl"))
+    assert added.endswith("renamed from openlineage-airflow?")
+    assert lines[-1] == (
+        "openlineage-airflow -> apache-airflow-providers-openlineage looks like a rename "
+        "(listed as removed and added)"
+    )
+    markdown = ok(invoke("providers", "diff", "9.1.0", "9.2.0", "-f", "markdown", matrix=renamed))
+    assert "| Package | From | To | Change | Note |" in markdown
+    assert markdown.rstrip().endswith("looks like a rename (listed as removed and added)")
+
+
+# -- providers list ---------------------------------------------------------------------------
+
+
+def test_list_json_contract(invoke: Invoke) -> None:
+    data = payload(invoke("providers", "list", "9.17.0", "-f", "json", matrix=SNAPSHOT))
+    assert data["release"] == "9.17.0"
+    entries = snapshot_releases()
+    pins = entries["9.17.0"]["packages"]
+    assert {p["package"]: p["version"] for p in data["packages"]} == pins
+    facts = tomllib.loads(SNAPSHOT.read_text(encoding="utf-8"))["packages"]
+    for package in data["packages"]:
+        assert package.keys() >= {"package", "version", "maintained", "runtime_only", "index"}
+        known = facts.get(package["package"], {})
+        assert package["maintained"] is known.get("maintained", False)
+        assert package["runtime_only"] is known.get("runtime_only", False)
+        assert package["index"] == known.get("index")
+
+
+def test_list_of_a_release_without_pins_says_so(invoke: Invoke) -> None:
+    entries = snapshot_releases()
+    bare = next(v for v, e in entries.items() if not e.get("packages") and "yanked" not in e)
+    text = ok(invoke("providers", "list", bare, matrix=SNAPSHOT))
+    assert text == f"{bare} pins no packages (its package table is unknown)\n"
+    assert (
+        payload(invoke("providers", "list", bare, "-f", "json", matrix=SNAPSHOT))["packages"] == []
+    )
+
+
+# -- bad input: exit 2, one line, stdout empty --------------------------------------------------
+
+BAD = [
+    (("providers", "diff", "8.0", "99"), "no release matches '99'; the matrix has lines 4 to 11"),
+    (("providers", "diff", "nine", "9.0"), "'nine' is not a release selector"),
+    (("providers", "diff", "9.2.7", "9.3"), "no release matches '9.2.7'; line 9 has"),
+    (("providers", "list", "12"), "no release matches '12'"),
+    (("providers", "list", "9.17.0", "--flavor", "slim"), "9.17.0 has no flavor 'slim'"),
+    (
+        ("providers", "diff", "11.0.0", "11.1.0", "--flavor", "fat"),
+        "11.0.0 has no flavor 'fat'; its flavors: slim",
+    ),
+    (("providers", "diff", "9.1"), "Missing argument 'SELECTOR'"),
+    (("providers", "list", "9.1", "-f", "yaml"), "--format 'yaml' is not a format"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2(invoke: Invoke, args: tuple[str, ...], message: str) -> None:
+    stderr = failed(invoke(*args, matrix=SNAPSHOT))
+    assert stderr.splitlines()[-1].startswith("astroctl: error: ")
+    assert message in stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (("providers",), "diff"),
+        (("providers", "diff"), "SELECTOR"),
+        (("providers", "list"), "--flavor NAME"),
+        (("providers", "diff"), "--all"),
+    ],
+)
+def test_help(invoke: Invoke, command: tuple[str, ...], expected: str) -> None:
+    result = invoke(*command, "-h", matrix=None)
+    assert result.exit_code == 0
+    assert expected in result.stdout
+    assert "<str" not in result.stdout
