@@ -635,3 +635,32 @@ def test_a_fragment_that_cannot_be_removed_is_rolled_back(
     with pytest.raises(OperationError, match=r"2\.fix\.md: cannot remove: Device or resource busy"):
         apply(release(repo), git=seam(repo))
     assert state(repo) == before
+
+
+def test_paths_through_a_link_to_the_root_are_inside_it(repo: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link-to-repo"
+    link.symlink_to(repo)
+    write = release(link)
+    write = ReleaseWrite(
+        link,
+        {repo / path: text for path, text in write.files.items()},  # spelled through the target
+        tuple(repo / path for path in write.remove),
+        write.commit_message,
+        write.tag,
+    )
+    applied = apply(write, git=seam(link))
+    assert applied.written == (link / MATRIX, link / CHANGELOG, link / NOTES)
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_file_changed_since_planning_is_refused_with_nothing_written(repo: Path) -> None:
+    base = release(repo)
+    planned_from = {MATRIX: (repo / MATRIX).read_bytes(), NOTES: None, Path("README.md"): None}
+    write = ReleaseWrite(repo, base.files, base.remove, planned_from=planned_from)
+    before = state(repo)
+    with pytest.raises(InputError, match=r"README\.md: changed since the release was planned"):
+        apply(write)
+    assert state(repo) == before
+    planned_from[Path("README.md")] = b"The project.\n"
+    apply(ReleaseWrite(repo, base.files, base.remove, planned_from=planned_from))
+    assert not (repo / FIX).exists()

@@ -5,7 +5,8 @@ fragments it consumes, the commit message and the tag; :func:`apply` writes exac
 the repository's lock, in these steps (the names the ``faults`` hook is called with)::
 
     lock            take <root>/.astroctl.lock (a second release waits, then fails)
-    check           the paths; with git: a repository, a clean tree, a new tag
+    check           the paths; the files unchanged since planning (``planned_from``); with
+                    git: a repository, a clean tree, a new tag
     write:<path>    each file, atomically (a temporary file renamed into place)
     remove:<path>   each consumed fragment
     commit          git commit of exactly the written and removed paths
@@ -67,6 +68,8 @@ class ReleaseWrite:
     commit_message: str | None = None  # with git: commit exactly files + remove
     tag: str | None = None  # e.g. runtime-9.3.0 (annotated); needs a commit
     tag_message: str | None = None  # the tag's message (the commit message if None)
+    # the bytes files had when the release was planned (None: absent); changed since: refused
+    planned_from: Mapping[Path, bytes | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,9 @@ def apply(
         fault("check")
         plan.check()
         head = _preflight(write, plan, git)
-        transaction = _Transaction(write, plan, git, fault, head, plan.backup())
-        return transaction.run()
+        saved = plan.backup()
+        plan.require_unchanged(write.planned_from, saved)
+        return _Transaction(write, plan, git, fault, head, saved).run()
 
 
 def _no_fault(step: str) -> None:
@@ -199,17 +203,38 @@ class _Plan:
                 what = "does not exist" if not os.path.lexists(path) else "is not a regular file"
                 raise InputError(f"{path}: the change fragment to remove {what}")
 
+    def require_unchanged(
+        self, planned_from: Mapping[Path, bytes | None], saved: Mapping[Path, _Saved | None]
+    ) -> None:
+        """Each file still has the bytes the release was planned from (another release may
+        have been written while this one waited for the lock)."""
+        for path, before in planned_from.items():
+            full = _inside(self.root, path)
+            now = saved[full] if full in saved else _save(full)
+            if (now.data if now is not None else None) != before:
+                raise InputError(
+                    f"{full}: changed since the release was planned (by another release?): "
+                    "plan it again"
+                )
+
     def backup(self) -> dict[Path, _Saved | None]:
         """Every path as it is now (None for a file that does not exist yet)."""
         return {path: _save(path) for path in self.paths}
 
 
 def _inside(root: Path, path: Path) -> Path:
-    """``path`` made absolute against ``root``, which it must be strictly inside."""
+    """``path`` made absolute against ``root``, which it must be strictly inside.
+
+    An absolute path that reaches the root through a symbolic link (``/tmp`` for
+    ``/private/tmp``) counts as inside: it is spelled from the root as given.
+    """
     full = Path(os.path.normpath(root / path))
-    if full == root or not full.is_relative_to(root):
-        raise InputError(f"{path}: not inside the release root {root}")
-    return full
+    if full != root and full.is_relative_to(root):
+        return full
+    real_root, real = root.resolve(), full.parent.resolve() / full.name
+    if real != real_root and real.is_relative_to(real_root):
+        return root / real.relative_to(real_root)
+    raise InputError(f"{path}: not inside the release root {root}")
 
 
 def _save(path: Path) -> _Saved | None:
