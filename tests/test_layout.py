@@ -88,7 +88,7 @@ def _allowed(module: Module, target_area: str, target: str) -> bool:
         "errors": set(),
         "seams": set(),
         "matrix": {"versions", "seams"},
-        "render": {"versions", "matrix"},
+        "render": {"versions", "matrix", *CAPABILITIES},  # views of every capability
         **{capability: {"matrix", "seams", "versions"} for capability in CAPABILITIES},
     }
     if target_area not in rules.get(area, set()):

@@ -11,7 +11,7 @@ import typer
 from typer._click import exceptions as usage
 
 from astroctl import __version__
-from astroctl.commands import lifecycle, matrix, providers
+from astroctl.commands import lifecycle, matrix, notes, providers, release
 from astroctl.commands.context import Command, Context
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, AstroctlError
 from astroctl.render import streams
@@ -27,6 +27,9 @@ app = typer.Typer(
 app.add_typer(matrix.app, name="matrix")
 app.add_typer(providers.app, name="providers")
 app.command("lifecycle", cls=Command, short_help=lifecycle.SUMMARY)(lifecycle.lifecycle)
+app.add_typer(release.app, name="release")
+app.command("notes", cls=Command, short_help=notes.NOTES_SUMMARY)(notes.notes)
+app.add_typer(notes.changes_app, name="changes")
 
 ROOT_OPTIONS = ("--matrix", "--debug", "--version")
 

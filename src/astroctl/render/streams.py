@@ -96,3 +96,8 @@ def traceback(exc: BaseException) -> None:
     import traceback as tb
 
     sys.stderr.write(_lines("".join(tb.format_exception(exc))))
+
+
+def interactive() -> bool:
+    """Whether a person is there to answer: stdin and stderr are both terminals."""
+    return sys.stdin.isatty() and sys.stderr.isatty()

@@ -1,0 +1,450 @@
+"""``astroctl release``: cut major, minor and patch releases under the versioning policy,
+promote a release candidate, check two releases, audit the history."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from astroctl.commands.completion import complete_selector
+from astroctl.commands.context import Command, FormatOption, announce, context, output_format
+from astroctl.render.output import Format
+
+if TYPE_CHECKING:
+    from astroctl.commands.context import Context
+    from astroctl.commands.project import Project
+    from astroctl.matrix.model import ReleaseNote
+    from astroctl.release.apply import Applied
+    from astroctl.release.fragments import Fragment
+    from astroctl.release.plan import ReleasePlan
+
+app = typer.Typer(
+    help="Cut releases under the versioning policy, promote candidates, check and audit.",
+    short_help="Cut, promote, check and audit releases under the versioning policy.",
+    no_args_is_help=True,
+)
+
+LineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--line",
+        metavar="LINE",
+        help="The line to release from: 9 or 9.10 (default: the highest line).",
+    ),
+]
+AirflowOption = Annotated[
+    str | None,
+    typer.Option("--airflow", metavar="VERSION", help="The Airflow version of the release."),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="PKG==VER", help="Pin a package of the matrix (repeatable)."),
+]
+AddOption = Annotated[
+    list[str] | None,
+    typer.Option("--add", metavar="PKG==VER", help="Add a package new to the matrix (repeatable)."),
+]
+UnsetOption = Annotated[
+    list[str] | None,
+    typer.Option("--unset", metavar="PKG", help="Remove a package (repeatable)."),
+]
+PreOption = Annotated[
+    str | None,
+    typer.Option("--pre", metavar="LABEL", help="A release candidate: rc gives X.Y.Z-rc.N."),
+]
+DateOption = Annotated[
+    str | None,
+    typer.Option("--date", metavar="DATE", help="The release date, YYYY-MM-DD (default: today)."),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the plan and write nothing.")]
+YesOption = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal)."),
+]
+EolOption = Annotated[
+    bool, typer.Option("--allow-eol", help="Release into a line past its end of maintenance.")
+]
+GitOption = Annotated[
+    bool,
+    typer.Option(
+        "--git", help="Commit exactly the release's files and tag it runtime-X.Y.Z (annotated)."
+    ),
+]
+
+
+def _day(option: str, text: str | None) -> date:
+    from astroctl.errors import InputError
+
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a date such as 2024-06-30") from None
+
+
+def _pins(option: str, values: list[str] | None) -> tuple[tuple[str, str], ...]:
+    from astroctl.errors import InputError
+
+    pins = []
+    for text in values or ():
+        name, sep, version = text.partition("==")
+        if not sep or not name.strip() or not version.strip() or "==" in version:
+            raise InputError(f"{option} {text!r} is not PKG==VERSION, such as foo==1.2.3")
+        pins.append((name.strip(), version.strip()))
+    return tuple(pins)
+
+
+def _cut(
+    ctx: typer.Context,
+    level: str,
+    *,
+    line: str | None,
+    airflow: str | None,
+    sets: list[str] | None,
+    adds: list[str] | None,
+    unsets: list[str] | None,
+    pre: str | None,
+    when: str | None,
+    dry_run: bool,
+    yes: bool,
+    allow_eol: bool,
+    git: bool,
+    fmt: str,
+    channel: str | None = None,
+    end_of_maintenance: str | None = None,
+) -> None:
+    from astroctl.errors import InputError
+    from astroctl.matrix.model import Channel, Level
+    from astroctl.release import plan as planning
+
+    style = output_format(fmt)
+    shared = context(ctx)
+    matrix = shared.matrix()
+    project = _project(shared)
+    fragments = _fragments(project)
+    if channel is not None and channel not in tuple(Channel):
+        raise InputError(f"--channel {channel!r} is not a channel; use stable or lts")
+    request = planning.ReleaseRequest(
+        level=Level(level),
+        day=_day("--date", when),
+        line=line,
+        airflow=airflow,
+        sets=_pins("--set", sets),
+        adds=_pins("--add", adds),
+        unsets=tuple(unsets or ()),
+        pre=pre,
+        allow_eol=allow_eol,
+        channel=None if channel is None else Channel(channel),
+        end_of_maintenance=None
+        if end_of_maintenance is None
+        else _day("--end-of-maintenance", end_of_maintenance),
+        notes=_notes(fragments),
+    )
+    try:
+        plan = planning.plan_release(matrix, request)
+    except planning.UnknownPackage as exc:
+        hint = f"did you mean {exc.suggestion!r}? " if exc.suggestion else ""
+        raise InputError(
+            f"{exc.package!r} is not a package of the matrix; {hint}"
+            f"use --add {exc.package}==VERSION to add a new one"
+        ) from None
+    except planning.EndOfMaintenance as exc:
+        raise InputError(f"{exc.message}; pass --allow-eol to release anyway") from None
+    _finish(shared, project, plan, fragments, style, dry_run=dry_run, yes=yes, git=git)
+
+
+def _notes(fragments: tuple[Fragment, ...]) -> tuple[ReleaseNote, ...]:
+    from astroctl.release.fragments import to_notes
+
+    return to_notes(fragments)
+
+
+def _project(shared: Context) -> Project:
+    from astroctl.commands.project import project_of
+
+    return project_of(shared.source())
+
+
+def _fragments(project: Project) -> tuple[Fragment, ...]:
+    from astroctl.release.fragments import read_fragments
+
+    return read_fragments(project.fragments)
+
+
+def _finish(
+    shared: Context,
+    project: Project,
+    plan: ReleasePlan,
+    fragments: tuple[Fragment, ...],
+    style: Format,
+    *,
+    dry_run: bool,
+    yes: bool,
+    git: bool,
+) -> None:
+    """Refuse, show, confirm, then write the release as one transaction."""
+    from astroctl.errors import ChecksFailed
+    from astroctl.render import release as views
+
+    if not plan.ok:
+        views.plan(plan, style, dry_run=True)
+        required = plan.requirement.level.value if plan.requirement.level else "nothing"
+        raise ChecksFailed(
+            f"{plan.release.name}: a {plan.level.value} release is not enough; the changes "
+            f"since {plan.previous.name if plan.previous else 'the line began'} require "
+            f"{required}"
+        )
+    if dry_run:
+        views.plan(plan, style, dry_run=True)
+        return
+    shared.source().require_writable()
+    _confirm(plan, style, yes=yes)
+    applied = _apply(shared, project, plan, fragments, git=git)
+    views.plan(
+        plan,
+        style,
+        dry_run=False,
+        written=[str(p) for p in applied.written],
+        removed=[str(p) for p in applied.removed],
+        commit=applied.commit,
+        tag=applied.tag,
+    )
+
+
+def _confirm(plan: ReleasePlan, style: Format, *, yes: bool) -> None:
+    from astroctl.errors import InputError
+    from astroctl.render import release as views
+
+    if yes:
+        return
+    from astroctl.render import streams
+
+    if not streams.interactive():
+        raise InputError(
+            f"releasing {plan.release.name} writes files: confirm with --yes "
+            "(there is no terminal to ask on), or look first with --dry-run"
+        )
+    views.plan(plan, Format.table if style is Format.json else style, dry_run=True)
+    if not typer.confirm(f"Release {plan.release.name}?", default=False, err=True):
+        raise typer.Exit(1)
+
+
+def _apply(
+    shared: Context,
+    project: Project,
+    plan: ReleasePlan,
+    fragments: tuple[Fragment, ...],
+    *,
+    git: bool,
+) -> Applied:
+    from astroctl.matrix import store
+    from astroctl.release import apply as transaction
+    from astroctl.release import changelog, notes
+
+    section = notes.to_markdown(notes.release_notes(plan.matrix, plan.release, plan.previous))
+    log = changelog.parse(_read(project.changelog), str(project.changelog))
+    for folded in plan.promoted:
+        log = changelog.remove(log, folded.name)
+    log = changelog.upsert(log, plan.release.name, section)
+    tag = f"runtime-{plan.release.name}"
+    write = transaction.ReleaseWrite(
+        root=project.root,
+        files={project.matrix: store.dumps(plan.matrix), project.changelog: changelog.render(log)},
+        remove=tuple(f.path for f in fragments),
+        commit_message=f"Astro Runtime {plan.release.name}" if git else None,
+        tag=tag if git else None,
+        tag_message=f"Astro Runtime {plan.release.name}" if git else None,
+    )
+    repository = None
+    if git:
+        from astroctl.seams.git import Git
+
+        repository = Git(shared.runner(), project.root)
+    return transaction.apply(write, git=repository)
+
+
+def _read(path: Path) -> str:
+    from astroctl.errors import InputError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the changelog: {exc}") from None
+
+
+def _level_command(level: str, summary: str) -> None:
+    def command(
+        ctx: typer.Context,
+        line: LineOption = None,
+        airflow: AirflowOption = None,
+        sets: SetOption = None,
+        adds: AddOption = None,
+        unsets: UnsetOption = None,
+        pre: PreOption = None,
+        when: DateOption = None,
+        dry_run: DryRunOption = False,
+        yes: YesOption = False,
+        allow_eol: EolOption = False,
+        git: GitOption = False,
+        channel: Annotated[
+            str | None,
+            typer.Option(
+                "--channel", metavar="CHANNEL", help="A new line's channel: stable or lts."
+            ),
+        ] = None,
+        end_of_maintenance: Annotated[
+            str | None,
+            typer.Option(
+                "--end-of-maintenance",
+                metavar="DATE",
+                help="A new line's end of maintenance (default: 12 months on).",
+            ),
+        ] = None,
+        fmt: FormatOption = "table",
+    ) -> None:
+        _cut(
+            ctx,
+            level,
+            line=line,
+            airflow=airflow,
+            sets=sets,
+            adds=adds,
+            unsets=unsets,
+            pre=pre,
+            when=when,
+            dry_run=dry_run,
+            yes=yes,
+            allow_eol=allow_eol,
+            git=git,
+            fmt=fmt,
+            channel=channel,
+            end_of_maintenance=end_of_maintenance,
+        )
+
+    command.__doc__ = summary
+    app.command(level, cls=Command, short_help=summary)(command)
+
+
+_level_command(
+    "major",
+    "Cut a major release: a new line on a new Airflow minor (needs --airflow).",
+)
+_level_command("minor", "Cut a minor release of a line (default: the highest line).")
+_level_command("patch", "Cut a patch release of a line (default: the highest line).")
+
+
+@app.command("promote", cls=Command, short_help="Promote a release candidate to its final release.")
+def promote(
+    ctx: typer.Context,
+    candidate: Annotated[
+        str,
+        typer.Argument(
+            metavar="VERSION", help="The candidate, X.Y.Z-rc.N.", autocompletion=complete_selector
+        ),
+    ],
+    when: DateOption = None,
+    dry_run: DryRunOption = False,
+    yes: YesOption = False,
+    allow_eol: EolOption = False,
+    git: GitOption = False,
+    fmt: FormatOption = "table",
+) -> None:
+    """Promote a release candidate X.Y.Z-rc.N to X.Y.Z: the same content, and the candidates'
+    notes folded into the final release's section."""
+    from astroctl.errors import InputError
+    from astroctl.matrix import selectors
+    from astroctl.release import plan as planning
+
+    style = output_format(fmt)
+    shared = context(ctx)
+    matrix = shared.matrix()
+    selection = selectors.select(matrix, candidate)
+    try:
+        plan = planning.plan_promote(
+            matrix, selection.release, _day("--date", when), allow_eol=allow_eol
+        )
+    except planning.EndOfMaintenance as exc:
+        raise InputError(f"{exc.message}; pass --allow-eol to release anyway") from None
+    _finish(shared, _project(shared), plan, (), style, dry_run=dry_run, yes=yes, git=git)
+
+
+@app.command(
+    "check", cls=Command, short_help="Check that a release bumped as much as its changes require."
+)
+def check(
+    ctx: typer.Context,
+    old: Annotated[
+        str,
+        typer.Argument(
+            metavar="FROM", help="The earlier release.", autocompletion=complete_selector
+        ),
+    ],
+    new: Annotated[
+        str,
+        typer.Argument(metavar="TO", help="The later release.", autocompletion=complete_selector),
+    ],
+    fmt: FormatOption = "table",
+) -> None:
+    """The level the versioning policy requires between two releases; exit 3 when TO's version
+    bump is lower than required."""
+    from astroctl.errors import ChecksFailed
+    from astroctl.matrix import selectors
+    from astroctl.release import policy
+    from astroctl.render import release as views
+
+    style = output_format(fmt)
+    matrix = context(ctx).matrix()
+    before, after = selectors.select(matrix, old), selectors.select(matrix, new)
+    announce(before)
+    announce(after)
+    result = policy.check(before.release, after.release, matrix.policy)
+    views.check(result, style)
+    if not result.ok:
+        raise ChecksFailed(
+            f"{after.release.name}: bumped {result.bump.value if result.bump else 'nothing'}, "
+            f"but its changes since {before.release.name} require "
+            f"{result.required.value if result.required else 'nothing'}"
+        )
+
+
+@app.command("audit", cls=Command, short_help="Check every release against its predecessor.")
+def audit(
+    ctx: typer.Context,
+    selector: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="SELECTOR",
+            help="Releases to audit: 9, 9.10, 9.10.2 (default: every release).",
+            show_default=False,
+            autocompletion=complete_selector,
+        ),
+    ] = None,
+    fmt: FormatOption = "table",
+) -> None:
+    """Check every release of each line against its predecessor (the highest lower version of
+    the line released on or before it) under the policy in force on its release date; exit 3
+    when any release bumped less than its changes required."""
+    from astroctl.errors import ChecksFailed
+    from astroctl.matrix import selectors
+    from astroctl.release import audit as auditing
+    from astroctl.render import release as views
+
+    style = output_format(fmt)
+    matrix = context(ctx).matrix()
+    chosen = None
+    if selector:
+        picked = {r.name: r for text in selector for r in selectors.select_all(matrix, text)}
+        chosen = sorted(picked.values(), key=lambda r: r.version)
+    result = auditing.audit(matrix, chosen)
+    views.audit(result, style)
+    if result.violations:
+        raise ChecksFailed(
+            f"{len(result.violations)} of {len(result.entries)} releases bumped less than "
+            "their changes required"
+        )
