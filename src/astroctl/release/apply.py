@@ -28,11 +28,12 @@ is left to repair by hand.
 
 What it cannot undo: a crash, ``kill -9`` or power cut between two steps leaves the steps done
 so far (each file is whole, old or new, never half-written; the lock is stale and the next
-release takes it over). With git, ``git status`` shows what was written and ``git log`` whether
-the commit was made; as the tree was clean, ``git checkout`` of the release's paths (and
-deleting the new files) restores the state before. A hook or another git process changing the
-repository in the middle is not undone either: a HEAD that moved to a commit that is not ours
-is left where it is, and said so.
+release takes it over). There is no on-disk journal to replay. With git, the tree was clean,
+so the state before is the commit before: ``git status`` shows what was written (``git
+checkout`` the release's paths and delete its new files), ``git log`` whether the commit was
+made (``git reset --keep HEAD~1``) and ``git tag -l`` whether the tag was (``git tag -d``).
+A hook or another git process changing the repository in the middle is not undone either: a
+HEAD that moved to a commit that is not ours is left where it is, and said so.
 """
 
 from __future__ import annotations
