@@ -617,3 +617,20 @@ def test_notes_do_not_change_the_release(snapshot: Matrix) -> None:
     assert section(release_notes(snapshot, with_notes, previous), BUG_FIXES) == ("own",)
     override = release_notes(snapshot, with_notes, previous, [])
     assert BUG_FIXES not in [s.title for s in override.sections]
+
+
+def test_breaking_changes_list_notes_then_airflow_platform_and_packages() -> None:
+    result = two(
+        {"airflow": "2.9.1", "python": "3.10", "packages": {PROVIDER: "2.0"}},
+        {
+            "airflow": "2.9.0",
+            "packages": {PROVIDER: "1.0"},
+            "notes": [{"type": "breaking", "text": "Dropped the old API."}],
+        },
+    )
+    assert section(result, BREAKING) == (
+        "Dropped the old API.",
+        "Downgraded Airflow from 2.9.1 to 2.9.0.",
+        "Changed the default Python from 3.10 to 3.11.",
+        f"Downgraded `{PROVIDER}` from 2.0 to 1.0.",
+    )

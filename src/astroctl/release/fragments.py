@@ -87,8 +87,10 @@ def add_fragment(directory: Path, type: NoteType, text: str, name: str | None = 
 
     Without ``name``, the name is a slug of the text's first words, with ``-2``, ``-3``... added
     when a fragment of that name exists. A ``name`` given must be a plain file name and free.
-    The directory is created; the file is written atomically. Raises :class:`InputError` for an
-    empty text or a bad or taken name, :class:`OperationError` when the directory cannot be made.
+    The directory is created; the file is written atomically (never half-written; two processes
+    picking the same free name at the same instant would both write it, the later one winning).
+    Raises :class:`InputError` for an empty text or a bad or taken name, :class:`OperationError`
+    when the directory cannot be made or written.
     """
     body = text.strip()
     if not body:

@@ -7,6 +7,7 @@ A release's notes are one markdown section::
     - Release date: October 12, 2023
     - Airflow version: 2.7.2
     - Yanked: serious scheduler performance problems      (a yanked release only)
+    - Package changes: unknown; 6.8.0 records no ...      (pins missing on either side)
 
     ### Airflow 2.7.2                                      (Airflow changed)
     ### Breaking changes                                   (breaking notes, removals, downgrades)
@@ -28,7 +29,7 @@ What goes where:
 - ``Breaking changes``: breaking notes, then an Airflow downgrade, a default Python or OS that
   changed, a Python distribution or an architecture removed, then every package removed or
   downgraded.
-- ``Additional improvements``: feature then improvement notes (in the order given); then every
+- ``Additional improvements``: feature and improvement notes, in the order given; then every
   change of a maintained package (``[packages.NAME] maintained = true``), linked to its changelog;
   then a Python distribution or an architecture added; then the other packages' changes, by
   name: "Upgraded `apache-airflow-providers-amazon` to 8.10.0.", "Added ...", "Changed ..."
@@ -209,11 +210,11 @@ def release_notes(
     if diff is not None and unrecorded:
         diff = replace(diff, changes=tuple(c for c in diff.changes if c.package == AIRFLOW_PACKAGE))
     builder = _Builder(matrix)
+    for note in release.notes if notes is None else notes:
+        builder.note(note)
     airflow_changed = diff is None or diff.airflow is not None
     if airflow_changed:
         builder.airflow(release, diff)
-    for note in release.notes if notes is None else notes:
-        builder.note(note)
     if previous is not None and diff is not None:
         builder.platform(previous, release)
         builder.packages(diff)
