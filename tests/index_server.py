@@ -469,30 +469,25 @@ class IndexServer:
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             queue = self._faults.get(path)
             fault = queue.pop(0) if queue else None
-        status = 0
+        answer: _Answer | None = None
         try:
             delay = fault.delay if fault is not None and fault.delay else self.delay
             if delay and self._stop.wait(delay):
                 return
-            if fault is not None and fault.disconnect:
-                handler.close_connection = True
-                return
-            answer = self._answer(path, headers, fault)
-            status = answer.status
-            _send(handler, answer)
+            if fault is None or not fault.disconnect:
+                answer = self._answer(path, headers, fault)
         finally:
-            entry = Request(
-                handler.command,
-                path,
-                headers,
-                status,
-                handler.client_address[1],
-                started,
-                time.monotonic(),
-            )
+            # logged before the answer leaves: a client that has it finds it in the log
+            status = 0 if answer is None else answer.status
+            port = handler.client_address[1]
+            entry = Request(handler.command, path, headers, status, port, started, time.monotonic())
             with self._lock:
                 self._in_flight -= 1
                 self._log.append(entry)
+        if answer is None:
+            handler.close_connection = True
+        else:
+            _send(handler, answer)
 
     def _answer(self, path: str, headers: Mapping[str, str], fault: Fault | None) -> _Answer:
         if fault is not None and not fault.serve:
@@ -708,6 +703,7 @@ class _QuietServer(ThreadingHTTPServer):
 def _handler_for(server: IndexServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
 
         def do_GET(self) -> None:
             server._handle(self)

@@ -3,13 +3,13 @@
 The cache lives in the user cache directory: the ``cache_dir`` a caller passes, else
 ``$ASTROCTL_CACHE_DIR``, else ``$XDG_CACHE_HOME/astroctl``, else ``~/.cache/astroctl``.
 
-An entry is one file: a first line ``astroctl-cache 1``, a line of JSON (the entry's fields and
-the size and SHA-256 of the body), then the body's bytes. A reader checks all of it: an entry that
-is missing, truncated, from another format or altered reads as absent (the caller fetches it
-again), never as an error. A write goes to a temporary file in the same directory that is renamed
-over the entry, so a reader sees the old entry or the new one. Nothing is fsynced: a cache entry
-lost or torn by a crash is found out by its checksum and fetched again, and skipping the fsyncs
-keeps a run that caches hundreds of pages fast.
+An entry is one file: a first line ``astroctl-cache 1``, a line of JSON (the entry's fields, the
+body's size and a SHA-256 over the fields and the body), then the body's bytes. A reader checks
+all of it: an entry that is missing, truncated, from another format or altered reads as absent
+(the caller fetches it again), never as an error. A write goes to a temporary file in the same
+directory that is renamed over the entry, so a reader sees the old entry or the new one. Nothing
+is fsynced: a cache entry lost or torn by a crash is found out by its checksum and fetched again,
+and skipping the fsyncs keeps a run that caches hundreds of pages fast.
 """
 
 from __future__ import annotations
@@ -98,13 +98,17 @@ class DiskCache:
 
 
 def encode(entry: Entry) -> bytes:
-    header = {
-        **entry.fields,
-        "size": str(len(entry.body)),
-        "sha256": hashlib.sha256(entry.body).hexdigest(),
-    }
-    line = json.dumps(header, sort_keys=True, ensure_ascii=True).encode("ascii")
+    line = _header(entry.fields, entry.body)
     return MAGIC + line + b"\n" + entry.body
+
+
+def _header(fields: Mapping[str, str], body: bytes) -> bytes:
+    """The JSON line: the fields, the body's size, and a SHA-256 over the fields and the body."""
+    named = {k: v for k, v in fields.items() if k not in ("size", "sha256")}
+    canonical = json.dumps(named, sort_keys=True, ensure_ascii=True).encode("ascii")
+    digest = hashlib.sha256(canonical + b"\n" + body).hexdigest()
+    header = {**named, "size": str(len(body)), "sha256": digest}
+    return json.dumps(header, sort_keys=True, ensure_ascii=True).encode("ascii")
 
 
 def decode(data: bytes) -> Entry | None:
@@ -123,10 +127,10 @@ def decode(data: bytes) -> Entry | None:
     ):
         return None
     body = data[end + 1 :]
-    size, digest = header.pop("size", None), header.pop("sha256", None)
-    if size != str(len(body)) or digest != hashlib.sha256(body).hexdigest():
+    if _header(header, body) != data[len(MAGIC) : end]:
         return None
-    return Entry(body, MappingProxyType(header))
+    fields = {k: v for k, v in header.items() if k not in ("size", "sha256")}
+    return Entry(body, MappingProxyType(fields))
 
 
 def write_bytes(path: Path, data: bytes) -> None:
