@@ -10,7 +10,7 @@ import typer
 from astroctl.commands.completion import complete_selector
 from astroctl.commands.context import Command, FormatOption, announce, context, output_format
 
-NOTES_SUMMARY = "Show a release's notes; write them into the changelog, or check it."
+NOTES_SUMMARY = "Show, write or check release notes."
 
 changes_app = typer.Typer(
     help="Change fragments: the notes a release consumes (changes/<name>.<type>.md).",

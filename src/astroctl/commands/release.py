@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Cut releases under the versioning policy, promote candidates, check and audit.",
-    short_help="Cut, promote, check and audit releases under the versioning policy.",
+    short_help="Cut, promote, check and audit releases.",
     no_args_is_help=True,
 )
 
@@ -123,8 +123,9 @@ def _cut(
 
     style = output_format(fmt)
     shared = context(ctx)
-    matrix = shared.matrix()
     project = _project(shared)
+    planned_from = _snapshot(project)  # before the matrix is read: a later change is caught
+    matrix = shared.matrix()
     fragments = _fragments(project)
     if channel is not None and channel not in tuple(Channel):
         raise InputError(f"--channel {channel!r} is not a channel; use stable or lts")
@@ -154,7 +155,30 @@ def _cut(
         ) from None
     except planning.EndOfMaintenance as exc:
         raise InputError(f"{exc.message}; pass --allow-eol to release anyway") from None
-    _finish(shared, project, plan, fragments, style, dry_run=dry_run, yes=yes, git=git)
+    _finish(
+        shared,
+        project,
+        plan,
+        fragments,
+        style,
+        dry_run=dry_run,
+        yes=yes,
+        git=git,
+        planned_from=planned_from,
+    )
+
+
+def _snapshot(project: Project) -> dict[Path, bytes | None]:
+    """The bytes of the files a release rewrites, as the plan saw them."""
+    found: dict[Path, bytes | None] = {}
+    for path in (project.matrix, project.changelog):
+        try:
+            found[path] = path.read_bytes()
+        except FileNotFoundError:
+            found[path] = None
+        except OSError:
+            continue  # reading the matrix will say what is wrong with it
+    return found
 
 
 def _notes(fragments: tuple[Fragment, ...]) -> tuple[ReleaseNote, ...]:
@@ -185,6 +209,7 @@ def _finish(
     dry_run: bool,
     yes: bool,
     git: bool,
+    planned_from: dict[Path, bytes | None],
 ) -> None:
     """Refuse, show, confirm, then write the release as one transaction."""
     from astroctl.errors import ChecksFailed
@@ -192,18 +217,13 @@ def _finish(
 
     if not plan.ok:
         views.plan(plan, style, dry_run=True)
-        required = plan.requirement.level.value if plan.requirement.level else "nothing"
-        raise ChecksFailed(
-            f"{plan.release.name}: a {plan.level.value} release is not enough; the changes "
-            f"since {plan.previous.name if plan.previous else 'the line began'} require "
-            f"{required}"
-        )
+        raise ChecksFailed(_refusal(plan))
     if dry_run:
         views.plan(plan, style, dry_run=True)
         return
     shared.source().require_writable()
     _confirm(plan, style, yes=yes)
-    applied = _apply(shared, project, plan, fragments, git=git)
+    applied = _apply(shared, project, plan, fragments, git=git, planned_from=planned_from)
     views.plan(
         plan,
         style,
@@ -213,6 +233,22 @@ def _finish(
         commit=applied.commit,
         tag=applied.tag,
     )
+
+
+def _refusal(plan: ReleasePlan) -> str:
+    """Why a release is refused: every change that needs more than the level asked for."""
+    needed = plan.requirement.level
+    since = plan.previous.name if plan.previous is not None else "the line began"
+    lines = [
+        f"{plan.release.name}: a {plan.level.value} release is not enough; the changes since "
+        f"{since} require {needed.value if needed else 'nothing'}:"
+    ]
+    lines.extend(
+        f"  {reason.text}"
+        for reason in plan.requirement.reasons
+        if reason.level.rank > plan.level.rank
+    )
+    return "\n".join(lines)
 
 
 def _confirm(plan: ReleasePlan, style: Format, *, yes: bool) -> None:
@@ -240,6 +276,7 @@ def _apply(
     fragments: tuple[Fragment, ...],
     *,
     git: bool,
+    planned_from: dict[Path, bytes | None],
 ) -> Applied:
     from astroctl.matrix import store
     from astroctl.release import apply as transaction
@@ -258,6 +295,7 @@ def _apply(
         commit_message=f"Astro Runtime {plan.release.name}" if git else None,
         tag=tag if git else None,
         tag_message=f"Astro Runtime {plan.release.name}" if git else None,
+        planned_from=planned_from,
     )
     repository = None
     if git:
@@ -363,6 +401,8 @@ def promote(
 
     style = output_format(fmt)
     shared = context(ctx)
+    project = _project(shared)
+    planned_from = _snapshot(project)
     matrix = shared.matrix()
     selection = selectors.select(matrix, candidate)
     try:
@@ -371,7 +411,17 @@ def promote(
         )
     except planning.EndOfMaintenance as exc:
         raise InputError(f"{exc.message}; pass --allow-eol to release anyway") from None
-    _finish(shared, _project(shared), plan, (), style, dry_run=dry_run, yes=yes, git=git)
+    _finish(
+        shared,
+        project,
+        plan,
+        (),
+        style,
+        dry_run=dry_run,
+        yes=yes,
+        git=git,
+        planned_from=planned_from,
+    )
 
 
 @app.command(

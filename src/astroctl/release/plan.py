@@ -89,6 +89,11 @@ def plan_release(matrix: Matrix, request: ReleaseRequest) -> ReleasePlan:
     """The next release of a line at the requested level, or an :class:`InputError`."""
     releases = versioning.line_releases(matrix, request.line)
     base = versioning.base_of(releases)
+    if base.is_prerelease:
+        raise InputError(
+            f"{request.line or base.major} has only release candidates (up to {base.name}); "
+            "promote one before releasing from it"
+        )
     highest_major = max(matrix.lines) if matrix.lines else base.major
     target = versioning.next_core(base.version, request.level, highest_major)
     version = versioning.next_version(matrix, target, request.pre)
