@@ -12,7 +12,10 @@ written to a temporary directory. The bare app is a tiny script in a temporary d
 two sides pay the same interpreter start, ``site`` and script-running cost, and the ratio shows
 only what astroctl adds: its imports, its Typer app and its work.
 
-Commands run interleaved (round 1: bare, --version, show; round 2 starts one later, ...) so that
+Commands: the bare app, ``astroctl --version``, ``matrix show``, ``release minor --dry-run``
+(a whole release plan: policy, diff, the new matrix checked) and ``notes --check`` (the release
+notes of the whole history compared with CHANGELOG.md; its target is absolute, under 1 s).
+They run interleaved (round 1: bare, --version, show ...; round 2 starts one later, ...) so that
 machine noise lands on every command alike. Reported: median and min wall time per command and the
 median/median ratio to the bare app, PASS when it is at most the target (1.3x by default).
 
@@ -67,6 +70,7 @@ class Command:
     name: str
     argv: tuple[str, ...]
     baseline: bool = False
+    limit: float | None = None  # an absolute target in seconds instead of the ratio
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,10 @@ def report(timings: list[Timing], target: float) -> bool:
         min_ratio = timing.minimum / base.minimum
         if timing.command.baseline:
             verdict = "(baseline)"
+        elif timing.command.limit is not None:
+            ok = timing.median < timing.command.limit
+            passed = passed and ok
+            verdict = f"{'PASS' if ok else 'FAIL'} (target < {timing.command.limit:.1f}s)"
         else:
             ok = ratio <= target
             passed = passed and ok
@@ -218,6 +226,18 @@ def main(argv: list[str] | None = None) -> int:
             Command(
                 "astroctl matrix show",
                 (python, str(launcher), "--matrix", str(matrix), "matrix", "show"),
+            ),
+            Command(
+                "release minor --dry-run",
+                (
+                    *(python, str(launcher), "--matrix", str(matrix), "release", "minor"),
+                    *("--dry-run", "--allow-eol", "--date", "2024-08-20"),
+                ),
+            ),
+            Command(
+                "notes --check (whole history)",
+                (python, str(launcher), "--matrix", str(matrix), "notes", "--check"),
+                limit=1.0,
             ),
         ]
         print(f"python:   {python} ({sys.version.split()[0]})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,25 +12,58 @@ import typer
 from typer._click import exceptions as usage
 
 from astroctl import __version__
-from astroctl.commands import lifecycle, matrix, notes, providers, release
 from astroctl.commands.context import Command, Context
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, AstroctlError
 from astroctl.render import streams
 
-app = typer.Typer(
-    name="astroctl",
-    help="Release management for an Airflow-based runtime distribution.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.add_typer(matrix.app, name="matrix")
-app.add_typer(providers.app, name="providers")
-app.command("lifecycle", cls=Command, short_help=lifecycle.SUMMARY)(lifecycle.lifecycle)
-app.add_typer(release.app, name="release")
-app.command("notes", cls=Command, short_help=notes.NOTES_SUMMARY)(notes.notes)
-app.add_typer(notes.changes_app, name="changes")
+# The commands in the order help lists them. A run registers only the one it names (importing
+# the others' modules and building their options costs start-up time); help, completion and an
+# unknown command get them all.
+COMMANDS = ("matrix", "lifecycle", "providers", "release", "notes", "changes")
+
+
+def _register(app: typer.Typer, name: str) -> None:
+    if name == "matrix":
+        from astroctl.commands import matrix
+
+        app.add_typer(matrix.app, name="matrix")
+    elif name == "lifecycle":
+        from astroctl.commands import lifecycle
+
+        app.command("lifecycle", cls=Command, short_help=lifecycle.SUMMARY)(lifecycle.lifecycle)
+    elif name == "providers":
+        from astroctl.commands import providers
+
+        app.add_typer(providers.app, name="providers")
+    elif name == "release":
+        from astroctl.commands import release
+
+        app.add_typer(release.app, name="release")
+    elif name == "notes":
+        from astroctl.commands import notes
+
+        app.command("notes", cls=Command, short_help=notes.NOTES_SUMMARY)(notes.notes)
+    elif name == "changes":
+        from astroctl.commands import notes
+
+        app.add_typer(notes.changes_app, name="changes")
+
+
+def build_app(names: Sequence[str] = COMMANDS) -> typer.Typer:
+    """The Typer app with the root options and the given commands."""
+    app = typer.Typer(
+        name="astroctl",
+        help="Release management for an Airflow-based runtime distribution.",
+        no_args_is_help=True,
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(root)
+    for name in names:
+        _register(app, name)
+    return app
+
 
 ROOT_OPTIONS = ("--matrix", "--debug", "--version")
 
@@ -40,7 +74,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     matrix_path: Annotated[
@@ -76,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     debug = _root_flag(args, "--debug")  # read before parsing: a usage error honours it too
     try:
         try:
+            app = build_app(_needed(args))
             code = app(args=args, prog_name="astroctl", standalone_mode=False)
         finally:
             streams.flush()
@@ -120,6 +154,21 @@ def usage_message(exc: usage.UsageError, args: Sequence[str]) -> str:
     for noise in ("Value error, ", "Error: "):
         text = text.replace(noise, "")
     return f"{text.rstrip('.')} ({hint})"
+
+
+def _needed(args: Sequence[str]) -> Sequence[str]:
+    """The one command a run names, or every command (help, completion, a typo)."""
+    if os.environ.get("_ASTROCTL_COMPLETE"):
+        return COMMANDS
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--matrix":
+            skip = True
+        elif not arg.startswith("-"):
+            return (arg,) if arg in COMMANDS else COMMANDS
+    return COMMANDS
 
 
 def _root_flag(args: Sequence[str], flag: str) -> bool:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from astroctl.matrix.store import MatrixSource
+if TYPE_CHECKING:
+    from astroctl.matrix.store import MatrixSource
 
 CHANGELOG = "CHANGELOG.md"
 FRAGMENTS = "changes"

@@ -5,11 +5,9 @@ entry of the matrix, what changed against its predecessor and what the policy re
 
 from __future__ import annotations
 
-import calendar
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from packaging.version import Version
 
@@ -210,9 +208,9 @@ def _new_line(matrix: Matrix, base: Release, request: ReleaseRequest) -> Line:
 
 def _months_after(day: date, months: int = NEW_LINE_MAINTENANCE_MONTHS) -> date:
     """The last day of the month ``months`` after ``day``."""
-    index = day.year * 12 + day.month - 1 + months
+    index = day.year * 12 + day.month + months  # the month after the one wanted
     year, month = divmod(index, 12)
-    return date(year, month + 1, calendar.monthrange(year, month + 1)[1])
+    return date(year, month + 1, 1) - timedelta(days=1)
 
 
 def _parse_airflow(text: str) -> Version:
@@ -269,6 +267,8 @@ def _name(matrix_names: frozenset[str], raw: str, *, must_exist: bool) -> str:
     if not versions.is_normalized_name(name):
         raise InputError(f"{raw!r} is not a valid distribution name")
     if must_exist and name not in matrix_names:
+        import difflib  # only an unknown name pays for it
+
         close = difflib.get_close_matches(name, sorted(matrix_names), n=1, cutoff=0.6)
         raise UnknownPackage(name, close[0] if close else None)
     return name

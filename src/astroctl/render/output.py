@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
@@ -21,6 +20,8 @@ class Format(StrEnum):
 def emit(fmt: Format, grids: Sequence[Grid], payload: Any, markdown: str | None = None) -> None:
     """Draw ``grids`` (table, markdown) or dump ``payload`` (JSON) on stdout."""
     if fmt is Format.json:
+        import json  # only JSON output pays for the encoder
+
         streams.out(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default) + "\n")
     elif fmt is Format.markdown:
         text = markdown if markdown is not None else "\n\n".join(table.markdown(g) for g in grids)
