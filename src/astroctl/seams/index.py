@@ -31,12 +31,8 @@ import io
 import json
 import os
 import re
-import tarfile
 import threading
-import zipfile
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -46,7 +42,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 
-from packaging.metadata import parse_email
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
@@ -62,6 +57,8 @@ from astroctl.seams.cache import DiskCache, Entry, default_cache_dir, entry_key
 from astroctl.seams.http import HttpClient, check_status, shown_url
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import httpx
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -82,15 +79,6 @@ PAGES = "index-v1/pages"
 METADATA = "index-v1/metadata"
 OFFLINE_HINT = "run once without --offline"
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
-_ARCHIVE_ERRORS = (
-    zipfile.BadZipFile,
-    tarfile.TarError,
-    zlib.error,
-    EOFError,
-    OSError,
-    NotImplementedError,
-    RuntimeError,  # an encrypted zip member
-)
 
 Kind = Literal["wheel", "sdist", "other"]
 Source = Literal["metadata", "wheel", "sdist"]
@@ -544,6 +532,8 @@ def _preference(file: DistFile) -> tuple[bool, bool, bool, bool, str]:
 
 def parse_metadata(data: bytes, file: DistFile, source: Source) -> Metadata | None:
     """The fields of a METADATA/PKG-INFO text, or None when it has no name and version."""
+    from packaging.metadata import parse_email
+
     try:
         raw, _ = parse_email(data)
     except (ValueError, LookupError):
@@ -574,6 +564,8 @@ def _check_metadata(metadata: Metadata, raw: bytes, project: str, version: str) 
         )
     if metadata.filename.endswith(".whl"):
         return
+    from packaging.metadata import parse_email
+
     fields, _ = parse_email(raw)
     level = fields.get("metadata_version", "1.0")
     dynamic = {d.lower() for d in fields.get("dynamic", ())}
@@ -606,6 +598,8 @@ def verify(data: bytes, hashes: Mapping[str, str], what: str) -> None:
 
 def wheel_metadata(data: bytes, filename: str, project: str) -> bytes:
     """The ``<name>-<version>.dist-info/METADATA`` file of a wheel's bytes."""
+    import zipfile
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             found = [i for i in archive.infolist() if _is_metadata_member(i.filename)]
@@ -615,12 +609,15 @@ def wheel_metadata(data: bytes, filename: str, project: str) -> bytes:
                 raise OperationError(f"{filename}: {count} .dist-info/METADATA in the wheel")
             _check_size(ours[0].file_size, filename)
             return archive.read(ours[0])
-    except _ARCHIVE_ERRORS as exc:
+    except _archive_errors() as exc:
         raise OperationError(f"{filename}: not a readable wheel ({exc})") from exc
 
 
 def sdist_metadata(data: bytes, filename: str) -> bytes:
     """The top-level ``PKG-INFO`` of an sdist's bytes (a .tar.gz or a .zip)."""
+    import tarfile
+    import zipfile
+
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -636,9 +633,26 @@ def sdist_metadata(data: bytes, filename: str) -> bytes:
                         stream = tar.extractfile(member)
                         if stream is not None:
                             return stream.read()
-    except _ARCHIVE_ERRORS as exc:
+    except _archive_errors() as exc:
         raise OperationError(f"{filename}: not a readable sdist ({exc})") from exc
     raise OperationError(f"{filename}: no PKG-INFO at the top of the sdist")
+
+
+def _archive_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged zip or tar.gz raises."""
+    import tarfile
+    import zipfile
+    import zlib
+
+    return (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        zlib.error,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,  # an encrypted zip member
+    )
 
 
 def _check_size(size: int, filename: str) -> None:
@@ -891,6 +905,8 @@ class PackageIndex:
         label: Callable[[_T], str],
         progress: Progress | None,
     ) -> list[_R]:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
         total = len(items)
         if progress is not None:
             progress(0, total, "")
