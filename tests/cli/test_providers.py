@@ -2,21 +2,30 @@
 
 The goldens run on the frozen matrix (``tests/golden/matrix_snapshot.toml``); rewrite them with
 ``ASTROCTL_UPDATE_GOLDEN=1 .venv/bin/pytest tests/cli/test_providers.py`` and read the diff.
-``providers outdated|update`` talk to a package index: ``tests/cli/test_providers_index.py``.
+``providers outdated|update`` talk to a real package index on loopback (``tests/index_server``),
+with a cache directory of their own; nothing reaches the internet.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from astroctl.matrix import store
 from tests import factories
 from tests.helpers import FORMATS, SNAPSHOT, Invoke, Result, assert_golden, ok
+from tests.index_server import IndexServer
 
 KINDS = {"added", "removed", "major", "minor", "patch", "downgrade", "other"}
 CHANGE_FIELDS = {"package", "from", "to", "change"}
@@ -322,3 +331,324 @@ def test_help(invoke: Invoke, command: tuple[str, ...], expected: str) -> None:
     assert result.exit_code == 0
     assert expected in result.stdout
     assert "<str" not in result.stdout
+
+
+# -- providers outdated and update, against a real index on loopback ----------------------------
+
+AMAZON = "apache-airflow-providers-amazon"
+HTTP_PROVIDER = "apache-airflow-providers-http"
+LOGGING = "astronomer-providers-logging"
+PINS = {AMAZON: "8.0.0", HTTP_PROVIDER: "4.0.0", LOGGING: "1.0.0"}
+
+
+@dataclass(frozen=True)
+class World:
+    """A public index, a private one (for astronomer-providers-logging) and a matrix file."""
+
+    public: IndexServer
+    private: IndexServer
+    matrix: Path
+
+    def requests(self) -> list[str]:
+        return self.public.paths() + self.private.paths()
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """9.1.0 (released) and 9.2.0 (unreleased) pinning PINS; 11.0.0 (released) with a slim
+    flavor. The public index has newer versions of every kind a search must skip."""
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
+    with IndexServer() as public, IndexServer() as private:
+        old = ["apache-airflow>=2.6.0"]
+        for version in ("8.0.0", "8.0.1", "8.1.0", "9.0.0"):
+            public.add(AMAZON, version, requires_dist=old)
+        public.add(AMAZON, "8.2.0", requires_dist=["apache-airflow>=2.8.0"])
+        public.add(AMAZON, "9.1.0", requires_python=">=3.12", requires_dist=old)
+        public.add(HTTP_PROVIDER, "4.0.0")
+        public.add(HTTP_PROVIDER, "4.0.1")
+        public.add(HTTP_PROVIDER, "4.0.2", yanked="broken upload")
+        public.add(HTTP_PROVIDER, "4.1.0rc1")
+        private.add(LOGGING, "1.0.0")
+        private.add(LOGGING, "1.1.0")
+        doc = factories.document(
+            factories.release("9.1.0", "2.7.1", released=date(2023, 9, 1), packages=PINS),
+            factories.release("9.2.0", "2.7.2", packages=PINS),
+            factories.release(
+                "11.0.0",
+                "2.9.0",
+                released=date(2024, 4, 8),
+                packages=PINS,
+                flavors={"slim": {"packages": {AMAZON: "8.0.0", LOGGING: "1.0.0"}}},
+            ),
+            packages={LOGGING: {"index": private.url}},
+        )
+        path = tmp_path / "compatibility.toml"
+        path.write_text(factories.toml_text(doc), encoding="utf-8")
+        yield World(public, private, path)
+
+
+def statuses(result: Result) -> dict[str, dict[str, Any]]:
+    return {p["package"]: p for p in payload(result)["packages"]}
+
+
+def test_outdated_json_contract(invoke: Invoke, world: World) -> None:
+    args = ("providers", "outdated", "9.1.0", "--index-url", world.public.url, "-f", "json")
+    data = payload(invoke(*args, matrix=world.matrix))
+    assert data["release"] == "9.1.0"
+    assert (data["python"], data["airflow"], data["level"]) == ("3.11", "2.7.1", "major")
+    for package in data["packages"]:
+        assert package.keys() >= {"package", "current", "latest", "change"}
+    assert {p["package"]: (p["current"], p["latest"], p["change"]) for p in data["packages"]} == {
+        AMAZON: ("8.0.0", "9.0.0", "major"),  # 9.1.0 needs Python 3.12, 8.2.0 Airflow 2.8
+        HTTP_PROVIDER: ("4.0.0", "4.0.1", "patch"),  # 4.0.2 is yanked, 4.1.0rc1 a pre-release
+        LOGGING: ("1.0.0", "1.1.0", "minor"),
+    }
+    packages = {p["package"]: p for p in data["packages"]}
+    assert packages[AMAZON]["held_back"] == "9.1.0 requires Python >=3.12"
+    assert packages[LOGGING]["index"] == world.private.url
+    assert not any(LOGGING in path for path in world.public.paths())
+
+
+@pytest.mark.parametrize(
+    ("level", "amazon"),
+    [("patch", ("8.0.1", "patch")), ("minor", ("8.1.0", "minor")), ("MAJOR", ("9.0.0", "major"))],
+)
+def test_outdated_level_caps_the_change(
+    invoke: Invoke, world: World, level: str, amazon: tuple[str, str]
+) -> None:
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "--level", level)
+    found = statuses(invoke(*args, "-f", "json", matrix=world.matrix))
+    assert (found[AMAZON]["latest"], found[AMAZON]["change"]) == amazon
+
+
+def test_outdated_table_names_what_is_held_back(invoke: Invoke, world: World) -> None:
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "--level", "minor")
+    table = ok(invoke(*args, matrix=world.matrix))
+    assert table.startswith(f"Packages of Astro Runtime 9.1.0 on {world.public.url} ")
+    rows = table_rows(table)
+    assert rows[0][:4] == [AMAZON, "8.0.0", "8.1.0", "minor"]
+    assert " ".join(rows[0][4:]) == "9.1.0 is a major upgrade, above --level minor"
+    assert table.endswith("\n\n3 of 3 packages can be updated: 2 minor, 1 patch\n")
+
+
+def test_outdated_reads_pip_index_url(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIP_INDEX_URL", world.public.url)
+    data = payload(invoke("providers", "outdated", "9.1", "-f", "json", matrix=world.matrix))
+    assert (data["index"], data["index_origin"]) == (world.public.url, "$PIP_INDEX_URL")
+    assert world.public.paths()
+
+
+def test_outdated_offline_after_one_online_run_asks_nothing(invoke: Invoke, world: World) -> None:
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "-f", "json")
+    online = ok(invoke(*args, matrix=world.matrix))
+    world.public.clear_log()
+    world.private.clear_log()
+    assert ok(invoke(*args, "--offline", matrix=world.matrix)) == online
+    assert world.requests() == []
+
+
+def test_outdated_offline_without_a_cache_fails_with_a_hint(invoke: Invoke, world: World) -> None:
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "--offline")
+    stderr = failed(invoke(*args, matrix=world.matrix), 1)
+    assert "is not in the cache; run once without --offline" in stderr
+    assert world.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--level", "huge"), "--level 'huge' is not a level; use patch, minor or major"),
+        (("--python", "3.12"), "--python '3.12': 9.1.0 ships Python 3.10, 3.11, not 3.12"),
+        (("--index-url", "ftp://example.invalid/"), "not an http(s) URL"),
+    ],
+)
+def test_outdated_bad_input_exits_2(
+    invoke: Invoke, world: World, args: tuple[str, ...], message: str
+) -> None:
+    stderr = failed(invoke("providers", "outdated", "9.1", *args, matrix=world.matrix))
+    assert message in stderr
+    assert world.requests() == []
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_stderr_only(world: World) -> None:
+    """stderr on a pseudo-terminal gets the bars; stdout (a pipe) gets the JSON alone."""
+    leader, follower = os.openpty()
+    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environ["TERM"] = "xterm-256color"
+    script = Path(sys.executable).parent / "astroctl"
+    argv = [str(script), "--matrix", str(world.matrix), "providers", "outdated", "9.1"]
+    world.public.delay = 0.2
+    with subprocess.Popen(
+        [*argv, "--index-url", world.public.url, "-f", "json"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=environ,
+    ) as process:
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the program ended
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert process.stdout is not None
+        stdout = process.stdout.read().decode()
+        assert process.wait(timeout=60) == 0, drawn
+    os.close(leader)
+    assert json.loads(stdout)["release"] == "9.1.0"
+    assert b"index pages" in drawn
+    assert b"\x1b[" in drawn  # drawn, then erased: the bars are transient
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(invoke: Invoke, world: World) -> None:
+    result = invoke(
+        "providers", "outdated", "9.1", "--index-url", world.public.url, matrix=world.matrix
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+# -- providers update -------------------------------------------------------------------------
+
+
+def pins_of(path: Path, version: str) -> dict[str, str]:
+    """A release's pins as the file says (tomllib, not astroctl)."""
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    entry = next(e for e in document["releases"] if e["version"] == version)
+    pins: dict[str, str] = entry.get("packages", {})
+    return pins
+
+
+def test_update_writes_an_unreleased_entry(invoke: Invoke, world: World) -> None:
+    before = tomllib.loads(world.matrix.read_text(encoding="utf-8"))
+    args = ("providers", "update", "9.2.0", "--level", "minor", "--index-url", world.public.url)
+    data = payload(invoke(*args, "-f", "json", matrix=world.matrix))
+    expected = {AMAZON: "8.1.0", HTTP_PROVIDER: "4.0.1", LOGGING: "1.1.0"}
+    assert pins_of(world.matrix, "9.2.0") == expected
+    after = tomllib.loads(world.matrix.read_text(encoding="utf-8"))
+    assert [e for e in after["releases"] if e["version"] != "9.2.0"] == [
+        e for e in before["releases"] if e["version"] != "9.2.0"
+    ]
+    entry = next(e for e in after["releases"] if e["version"] == "9.2.0")
+    assert "released" not in entry
+    assert store.load(world.matrix).releases[1].packages == expected
+    assert (data["release"], data["from"], data["created"], data["written"]) == (
+        "9.2.0",
+        "9.2.0",
+        False,
+        True,
+    )
+    assert data["changes"] == [
+        {"package": AMAZON, "from": "8.0.0", "to": "8.1.0", "change": "minor"},
+        {"package": HTTP_PROVIDER, "from": "4.0.0", "to": "4.0.1", "change": "patch"},
+        {"package": LOGGING, "from": "1.0.0", "to": "1.1.0", "change": "minor"},
+    ]
+    assert (data["previous"], data["bump"], data["required"], data["ok"]) == (
+        "9.1.0",
+        "minor",
+        "minor",
+        True,
+    )
+    assert any(AMAZON in reason for reason in data["reasons"])
+
+
+def test_update_refuses_a_released_entry_without_new(invoke: Invoke, world: World) -> None:
+    text = world.matrix.read_bytes()
+    args = ("providers", "update", "9.1.0", "--level", "patch", "--index-url", world.public.url)
+    stderr = failed(invoke(*args, matrix=world.matrix))
+    assert "9.1.0 was released on 2023-09-01; a released entry is never changed" in stderr
+    assert "--new" in stderr
+    assert world.matrix.read_bytes() == text
+    assert world.requests() == []
+
+
+def test_update_refuses_the_embedded_default(invoke: Invoke, world: World) -> None:
+    args = ("providers", "update", "9", "--level", "patch", "--index-url", world.public.url)
+    stderr = failed(invoke(*args, matrix=None))
+    assert "refusing to write the embedded default matrix" in stderr
+    assert world.requests() == []
+
+
+@pytest.mark.parametrize(
+    ("selector", "level", "version", "amazon", "logging"),
+    [("9.1", "patch", "9.1.1", "8.0.1", "1.0.0"), ("9", "minor", "9.3.0", "8.1.0", "1.1.0")],
+)
+def test_update_new_creates_the_next_version(
+    invoke: Invoke, world: World, selector: str, level: str, version: str, amazon: str, logging: str
+) -> None:
+    """A patch follows the selected release's minor line, a minor the highest of its major."""
+    args = ("providers", "update", selector, "--new", "--level", level, "-f", "json")
+    data = payload(invoke(*args, "--index-url", world.public.url, matrix=world.matrix))
+    base_name = {"9.1": "9.1.0", "9": "9.2.0"}[selector]
+    assert (data["release"], data["from"], data["created"], data["written"]) == (
+        version,
+        base_name,
+        True,
+        True,
+    )
+    assert data["previous"] == base_name
+    matrix = store.load(world.matrix)
+    created = next(r for r in matrix.releases if r.name == version)
+    base = next(r for r in matrix.releases if r.name == base_name)
+    assert created.released is None and created.yanked is None
+    assert created.airflow == base.airflow
+    assert dict(created.packages) == {AMAZON: amazon, HTTP_PROVIDER: "4.0.1", LOGGING: logging}
+    assert dict(base.packages) == PINS
+    assert pins_of(world.matrix, version) == dict(created.packages)
+
+
+def test_update_new_updates_the_flavors_too(invoke: Invoke, world: World) -> None:
+    args = ("providers", "update", "11", "--new", "--level", "minor")
+    ok(invoke(*args, "--index-url", world.public.url, matrix=world.matrix))
+    created = next(r for r in store.load(world.matrix).releases if r.name == "11.1.0")
+    # Airflow 2.9 admits amazon 8.2.0, which 9.x's Airflow 2.7 does not
+    assert created.packages[AMAZON] == "8.2.0"
+    assert dict(created.flavors["slim"]) == {AMAZON: "8.2.0", LOGGING: "1.1.0"}
+
+
+def test_update_warns_when_the_policy_needs_more_than_the_new_version(
+    invoke: Invoke, world: World
+) -> None:
+    args = ("providers", "update", "9", "--new", "--level", "major", "-f", "json")
+    result = invoke(*args, "--index-url", world.public.url, matrix=world.matrix)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "astroctl: warning: the versioning policy requires a major release for 9.3.0 against "
+        "9.2.0 (it is a minor version step); 'astroctl release check' will flag it\n"
+    )
+    data = json.loads(result.stdout)
+    assert (data["release"], data["required"], data["bump"], data["ok"]) == (
+        "9.3.0",
+        "major",
+        "minor",
+        False,
+    )
+
+
+def test_update_dry_run_writes_nothing(invoke: Invoke, world: World) -> None:
+    text = world.matrix.read_bytes()
+    args = ("providers", "update", "9.2.0", "--level", "patch", "--dry-run")
+    table = ok(invoke(*args, "--index-url", world.public.url, matrix=world.matrix))
+    assert world.matrix.read_bytes() == text
+    assert table.startswith(
+        "Package updates for Astro Runtime 9.2.0 (an unreleased entry); dry run: nothing written"
+    )
+    assert "\n2 packages would be updated in 9.2.0; the policy requires a patch release" in table
+
+
+def test_update_with_nothing_newer_writes_nothing(invoke: Invoke, world: World) -> None:
+    args = ("providers", "update", "9.2.0", "--level", "patch", "--index-url", world.public.url)
+    ok(invoke(*args, matrix=world.matrix))
+    text = world.matrix.read_bytes()
+    again = ok(invoke(*args, matrix=world.matrix))
+    assert again == "nothing to update: every package of 9.2.0 is up to date\n"
+    assert world.matrix.read_bytes() == text

@@ -7,7 +7,10 @@ when stderr is a terminal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from astroctl.render import streams, table
@@ -16,7 +19,7 @@ from astroctl.render.table import Grid
 
 if TYPE_CHECKING:  # only annotations: the render layer loads no core module at start-up
     from astroctl.matrix.diff import PackageChange, ReleaseDiff, Rename
-    from astroctl.matrix.model import ChangeKind, Release
+    from astroctl.matrix.model import ChangeKind, Level, Release
 
 
 # The shapes of the provider capability's results, as this layer reads them (render/ imports
@@ -213,3 +216,252 @@ def diff(
         for r in result.renames
     )
     _emit(fmt, [grid] if result.changes else [], payload, summary)
+
+
+# -- providers outdated -----------------------------------------------------------------------
+
+
+class PackageStatus(Protocol):
+    """A package against the index (``providers.outdated.PackageStatus``)."""
+
+    @property
+    def package(self) -> str: ...
+    @property
+    def current(self) -> str: ...
+    @property
+    def latest(self) -> str: ...
+    @property
+    def change(self) -> ChangeKind: ...
+    @property
+    def newest(self) -> str | None: ...
+    @property
+    def held_back(self) -> str | None: ...
+    @property
+    def index(self) -> str: ...
+
+
+class IndexChoice(Protocol):
+    @property
+    def url(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def extra_urls(self) -> Sequence[str]: ...
+
+
+class Target(Protocol):
+    @property
+    def python(self) -> str: ...
+    @property
+    def airflow(self) -> str: ...
+
+
+class Outdated(Protocol):
+    """A release's packages against an index (``providers.outdated.Outdated``)."""
+
+    @property
+    def release(self) -> Release: ...
+    @property
+    def target(self) -> Target: ...
+    @property
+    def level(self) -> Level: ...
+    @property
+    def index(self) -> IndexChoice: ...
+    @property
+    def packages(self) -> Sequence[PackageStatus]: ...
+
+
+def _status_order(status: PackageStatus) -> tuple[bool, int, str]:
+    """The packages with a newer version first, by kind (as a diff lists them), then by name."""
+    kinds = [kind.value for kind in type(status.change)]
+    return (status.change.value == "unchanged", kinds.index(status.change.value), status.package)
+
+
+def outdated_summary(statuses: Sequence[PackageStatus]) -> str:
+    newer = [s for s in statuses if s.change.value != "unchanged"]
+    if not statuses:
+        return "the release pins no packages"
+    if not newer:
+        return f"all {_plural(len(statuses), 'package')} are up to date"
+    kinds: dict[str, int] = {}
+    for status in sorted(newer, key=_status_order):
+        kinds[status.change.value] = kinds.get(status.change.value, 0) + 1
+    parts = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    return f"{len(newer)} of {_plural(len(statuses), 'package')} can be updated: {parts}"
+
+
+def outdated(result: Outdated, fmt: Format) -> None:
+    """``providers outdated``: each package's pin and the newest compatible version."""
+    release, target = result.release, result.target
+    statuses = sorted(result.packages, key=_status_order)
+    held = any(s.held_back for s in statuses)
+    columns = ("Package", "Current", "Latest", "Change")
+    level = "" if result.level.value == "major" else f", up to {result.level.value}"
+    grid = Grid(
+        f"Packages of Astro Runtime {release.name} on {result.index.url} "
+        f"(Python {target.python}, Airflow {target.airflow}{level})",
+        (*columns, "Held back") if held else columns,
+        tuple(
+            (
+                s.package,
+                s.current,
+                s.latest,
+                s.change.value,
+                *((s.held_back or "",) if held else ()),
+            )
+            for s in statuses
+        ),
+        wrap=frozenset({"Held back"}) if held else frozenset(),
+    )
+    payload = {
+        "release": release.name,
+        "python": target.python,
+        "airflow": target.airflow,
+        "level": result.level.value,
+        "index": result.index.url,
+        "index_origin": result.index.origin,
+        "extra_index_urls": list(result.index.extra_urls),
+        "packages": [
+            {
+                "package": s.package,
+                "current": s.current,
+                "latest": s.latest,
+                "change": s.change.value,
+                "newest": s.newest,
+                "held_back": s.held_back,
+                "index": s.index,
+            }
+            for s in result.packages
+        ],
+    }
+    _emit(fmt, [grid] if statuses else [], payload, [outdated_summary(statuses)])
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int, str], None] | None]:
+    """A progress callback drawing bars on stderr while the block runs, when stderr is a
+    terminal; None (no callback, nothing drawn) otherwise. The bars vanish when it ends."""
+    if not stderr_is_terminal():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(file=sys.stderr, highlight=False, emoji=False)
+    columns = (
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[item]}", markup=False),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int, item: str) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(streams.printable(stage), total=total, item="")
+            bar.update(tasks[stage], completed=done, total=total, item=streams.printable(item))
+
+        yield update
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+# -- providers update -------------------------------------------------------------------------
+
+
+class UpdatePlan(Protocol):
+    """What ``providers update`` writes (``providers.update.UpdatePlan``)."""
+
+    @property
+    def base(self) -> Release: ...
+    @property
+    def entry(self) -> Release: ...
+    @property
+    def created(self) -> bool: ...
+    @property
+    def changes(self) -> Sequence[PackageChange]: ...
+    @property
+    def empty(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """What the versioning policy says of an entry against its predecessor."""
+
+    previous: str | None
+    bump: str | None  # the entry's version step: patch, minor, major
+    required: str | None  # the level its changes need (None: nothing changed)
+    reasons: tuple[tuple[str, str], ...] = ()  # (level, text)
+
+    @property
+    def ok(self) -> bool:
+        order = ("patch", "minor", "major")
+        if self.required is None:
+            return True
+        return self.bump is not None and order.index(self.bump) >= order.index(self.required)
+
+
+def update(plan: UpdatePlan, policy: PolicyView, fmt: Format, *, written: bool, path: str) -> None:
+    """``providers update``: the pins written (or, in a dry run, to be written) and what the
+    versioning policy will require of the entry."""
+    entry, base = plan.entry, plan.base
+    what = "new entry" if plan.created else "unreleased entry"
+    done = "written to" if written else "for"
+    origin = f" (a {what} from {base.name})" if plan.created else f" (an {what})"
+    dry = "" if written or plan.empty else "; dry run: nothing written"
+    grids = [
+        Grid(
+            f"Package updates {done} Astro Runtime {entry.name}{origin}{dry}",
+            ("Package", "From", "To", "Change"),
+            tuple((c.package, c.old or "-", c.new or "-", str(c.kind)) for c in plan.changes),
+            wrap=frozenset(),
+        )
+    ]
+    if policy.reasons:
+        grids.append(
+            Grid(
+                f"The versioning policy against {policy.previous or 'nothing'}",
+                ("Requires", "Change"),
+                policy.reasons,
+                wrap=frozenset({"Change"}),
+            )
+        )
+    payload = {
+        "release": entry.name,
+        "from": base.name,
+        "created": plan.created,
+        "written": written,
+        "file": path,
+        "changes": changes_json(plan.changes),
+        "previous": policy.previous,
+        "bump": policy.bump,
+        "required": policy.required,
+        "ok": policy.ok,
+        "reasons": [text for _, text in policy.reasons],
+    }
+    if plan.empty:
+        notes = [f"nothing to update: every package of {entry.name} is up to date"]
+    else:
+        notes = [_update_summary(plan, policy, written=written)]
+    if not policy.ok:
+        streams.warn(
+            f"the versioning policy requires a {policy.required} release for {entry.name} "
+            f"against {policy.previous} (it is a {policy.bump or 'no'} version step); "
+            "'astroctl release check' will flag it"
+        )
+    _emit(fmt, grids if plan.changes else [], payload, notes)
+
+
+def _update_summary(plan: UpdatePlan, policy: PolicyView, *, written: bool) -> str:
+    count = _plural(len(plan.changes), "package")
+    verb = "updated in" if written else "would be updated in"
+    text = f"{count} {verb} {plan.entry.name}"
+    if policy.required is None:
+        return f"{text}; the policy requires nothing against {policy.previous}"
+    return (
+        f"{text}; the policy requires a {policy.required} release against {policy.previous}, "
+        f"and {plan.entry.name} is a {policy.bump or 'no'} version step"
+    )

@@ -1,0 +1,414 @@
+"""The newest compatible version of each package of a release on a package index (SPEC 4).
+
+A version is a candidate for a package when it is newer than the pin and
+
+1. is a final release (no pre-release or dev release) and not yanked (PEP 592: some file of the
+   version is not yanked);
+2. is within ``level`` of the pin: ``patch`` keeps major.minor, ``minor`` keeps the major,
+   ``major`` (the default) takes anything;
+3. has a file whose ``Requires-Python`` admits the release's Python (the page's
+   ``requires-python``, then the metadata's ``Requires-Python``);
+4. and its ``Requires-Dist`` on ``apache-airflow`` admits the release's Airflow, with each
+   requirement's markers evaluated for that Python on Linux x86_64 with no extra.
+
+The newest candidate is the package's ``latest``; when none is newer than the pin, ``latest`` is
+the pin and the change ``unchanged``. ``held_back`` says why the newest final release on the index
+is not the one proposed (the level, a Python or an Airflow requirement).
+
+Pages are read for every package at once (concurrently, by the index seam); metadata only for the
+candidates that may win: the newest first, then, in rounds of growing width, the next ones of the
+packages whose newest turned out incompatible. A package whose matrix facts name an ``index`` is
+looked up there alone. Nothing here prints: progress goes to a callback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import zip_longest
+from pathlib import Path
+from types import MappingProxyType
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from astroctl.errors import InputError
+from astroctl.matrix.diff import AIRFLOW_PACKAGE, classify
+from astroctl.matrix.model import ChangeKind, Level, Matrix, Release
+from astroctl.seams.http import HttpClient
+from astroctl.seams.index import (
+    Metadata,
+    PackageIndex,
+    Project,
+    ProjectNotFound,
+    index_urls_from_environment,
+)
+
+# (stage, done, total, item): called from the calling thread as pages and metadata arrive.
+Progress = Callable[[str, int, int, str], None]
+Notify = Callable[[str], None]
+
+PAGES_STAGE = "index pages"
+METADATA_STAGE = "metadata"
+_FIRST_ROUND = 1  # candidates per package whose metadata is read in the first round
+_GROWTH = 4  # each later round reads this many times as many
+
+
+# -- where to look ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """The index packages are looked up on, where that choice came from, and extra indexes."""
+
+    url: str
+    origin: str  # "--index-url", "$PIP_INDEX_URL" or "[upstream] index_url"
+    extra_urls: tuple[str, ...] = ()
+
+
+def choose_index(option: str | None, environ: Mapping[str, str], matrix: Matrix) -> IndexChoice:
+    """``--index-url``, then ``$PIP_INDEX_URL``, then the matrix's ``[upstream] index_url``;
+    ``$PIP_EXTRA_INDEX_URL`` adds extra indexes whichever was chosen, as pip does."""
+    primary, extras = index_urls_from_environment(environ)
+    if option is not None and option.strip():
+        return IndexChoice(option.strip(), "--index-url", extras)
+    if primary is not None:
+        return IndexChoice(primary, "$PIP_INDEX_URL", extras)
+    return IndexChoice(matrix.upstream.index_url, "[upstream] index_url", extras)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a release runs on: its Python and Airflow, on Linux x86_64."""
+
+    python: str  # "3.11"
+    airflow: str
+
+    @property
+    def markers(self) -> Mapping[str, str]:
+        """The PEP 508 marker environment of the runtime image."""
+        full = f"{self.python}.0"
+        return MappingProxyType(
+            {
+                "python_version": self.python,
+                "python_full_version": full,
+                "implementation_name": "cpython",
+                "implementation_version": full,
+                "platform_python_implementation": "CPython",
+                "os_name": "posix",
+                "sys_platform": "linux",
+                "platform_system": "Linux",
+                "platform_machine": "x86_64",
+                "platform_release": "",
+                "platform_version": "",
+                "extra": "",
+            }
+        )
+
+
+def target_of(release: Release, python: str | None = None) -> Target:
+    """The release's default Python (or ``python``, one of its distributions) and Airflow."""
+    if python is None:
+        return Target(release.python, release.airflow)
+    if python not in release.python_versions:
+        shipped = ", ".join(release.python_versions)
+        raise InputError(
+            f"--python {python!r}: {release.name} ships Python {shipped}, not {python}"
+        )
+    return Target(python, release.airflow)
+
+
+# -- compatibility --------------------------------------------------------------------------------
+
+
+def python_admits(requires_python: str | None, python: str) -> bool:
+    """Whether a ``Requires-Python`` admits ``python``; a broken one excludes nothing (pip)."""
+    if not requires_python or not requires_python.strip():
+        return True
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return True
+
+
+def airflow_conflict(requires_dist: Iterable[str], target: Target) -> str | None:
+    """The first ``Requires-Dist`` on apache-airflow that applies to ``target`` and does not
+    admit its Airflow (None when every one admits it). A requirement that cannot be parsed
+    excludes nothing, as an unreadable marker does not."""
+    environment = dict(target.markers)
+    for text in requires_dist:
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) != AIRFLOW_PACKAGE:
+            continue
+        try:
+            applies = requirement.marker is None or requirement.marker.evaluate(environment)
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+            continue
+        if applies and not requirement.specifier.contains(target.airflow, prereleases=True):
+            return text.strip()
+    return None
+
+
+def within(level: Level, current: Version, candidate: Version) -> bool:
+    """Whether going from ``current`` to ``candidate`` stays within ``level``."""
+    if level is Level.MAJOR:
+        return True
+    if current.epoch != candidate.epoch:
+        return False
+    kept = 1 if level is Level.MINOR else 2  # the leading release components that must match
+    pairs = list(zip_longest(current.release, candidate.release, fillvalue=0))[:kept]
+    return all(a == b for a, b in pairs)
+
+
+# -- the result -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageStatus:
+    """One package: its pin, the newest compatible version within the level, and the change."""
+
+    package: str
+    current: str
+    latest: str  # the pin itself when nothing newer is compatible
+    change: ChangeKind
+    newest: str | None = None  # the newest final, non-yanked release on the index, if any
+    held_back: str | None = None  # why ``newest`` is not ``latest``, when it is newer
+    index: str = ""  # where it was looked up
+
+    @property
+    def outdated(self) -> bool:
+        return self.change is not ChangeKind.UNCHANGED
+
+
+@dataclass(frozen=True)
+class Outdated:
+    """The packages of a release against an index, sorted by name."""
+
+    release: Release
+    target: Target
+    level: Level
+    index: IndexChoice
+    packages: tuple[PackageStatus, ...]
+
+    @property
+    def updates(self) -> tuple[PackageStatus, ...]:
+        return tuple(p for p in self.packages if p.outdated)
+
+    @property
+    def pins(self) -> Mapping[str, str]:
+        """The new pin of every package that has a newer compatible version."""
+        return MappingProxyType({p.package: p.latest for p in self.updates})
+
+
+# -- the search -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Search:
+    """One package's search: the candidates left to check, newest first."""
+
+    package: str
+    current: Version
+    client: PackageIndex
+    project: Project
+    newest: str | None
+    pending: list[str] = field(default_factory=list)
+    found: str | None = None
+    reasons: dict[str, str] = field(default_factory=dict)  # version -> why it was skipped
+
+    @property
+    def done(self) -> bool:
+        return self.found is not None or not self.pending
+
+
+def _search(
+    package: str, current: str, client: PackageIndex, project: Project, target: Target, level: Level
+) -> _Search:
+    """The candidates of one package from its page alone (steps 1 to 3 of the module doc)."""
+    pin = Version(current)
+    released = project.versions(yanked=False, prereleases=False)
+    finals = [v for v in reversed(released) if Version(v) > pin]
+    search = _Search(package, pin, client, project, released[-1] if released else None)
+    for version in finals:
+        reason = _page_reason(project, version, pin, target, level)
+        if reason is None:
+            search.pending.append(version)
+        else:
+            search.reasons[version] = reason
+    return search
+
+
+def _page_reason(
+    project: Project, version: str, pin: Version, target: Target, level: Level
+) -> str | None:
+    if not within(level, pin, Version(version)):
+        return f"{version} is a {classify(pin, version).value} upgrade, above --level {level.value}"
+    live = [f for f in project.files_of(version) if f.yanked is None and f.kind != "other"]
+    if not any(python_admits(f.requires_python, target.python) for f in live):
+        needs = next((f.requires_python for f in live if f.requires_python), None)
+        if needs is None:
+            return f"{version} has no wheel or sdist"
+        return f"{version} requires Python {needs}"
+    return None
+
+
+def _metadata_reason(metadata: Metadata | None, version: str, target: Target) -> str | None:
+    if metadata is None:
+        return f"{version} has no readable metadata"
+    if not python_admits(metadata.requires_python, target.python):
+        return f"{version} requires Python {metadata.requires_python}"
+    conflict = airflow_conflict(metadata.requires_dist, target)
+    if conflict is not None:
+        return f"{version} requires {conflict}"
+    return None
+
+
+class _Stages:
+    """Progress over several calls of the index: each stage's counts add up across calls."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.offsets: dict[str, tuple[int, int]] = {}  # stage -> (done, total) of past calls
+
+    def callback(self, stage: str) -> Callable[[int, int, str], None] | None:
+        if self.progress is None:
+            return None
+        report = self.progress
+        done_before, total_before = self.offsets.get(stage, (0, 0))
+
+        def step(done: int, total: int, item: str) -> None:
+            self.offsets[stage] = (done_before + done, total_before + total)
+            report(stage, done_before + done, total_before + total, item)
+
+        return step
+
+
+def find_outdated(
+    matrix: Matrix,
+    release: Release,
+    *,
+    http: HttpClient,
+    index: IndexChoice,
+    level: Level = Level.MAJOR,
+    python: str | None = None,
+    offline: bool = False,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
+) -> Outdated:
+    """The newest compatible version of each package ``release`` pins (rules: the module doc).
+
+    Raises :class:`InputError` when an index does not have a pinned package (naming where a
+    private one is configured), and the index seam's errors for what could not be fetched.
+    """
+    target = target_of(release, python)
+    stages = _Stages(progress)
+    pins = {name: pin for name, pin in sorted(release.packages.items()) if name != AIRFLOW_PACKAGE}
+    groups = _groups(matrix, pins, index)
+    searches: list[_Search] = []
+    for url, names in groups.items():
+        extras = index.extra_urls if url == index.url else ()
+        client = PackageIndex(
+            url, http=http, extra_urls=extras, cache_dir=cache_dir, offline=offline, notify=notify
+        )
+        projects = _projects(client, names, stages, url == index.url)
+        searches.extend(
+            _search(name, pins[name], client, projects[name], target, level) for name in names
+        )
+    _check_metadata(searches, target, stages)
+    statuses = (_status(s, pins[s.package]) for s in sorted(searches, key=lambda s: s.package))
+    return Outdated(release, target, level, index, tuple(statuses))
+
+
+def _groups(matrix: Matrix, pins: Mapping[str, str], index: IndexChoice) -> dict[str, list[str]]:
+    """The packages to look up on each index: a private one where the facts name it."""
+    groups: dict[str, list[str]] = {index.url: []}
+    for name in pins:
+        private = matrix.facts(name).index
+        groups.setdefault(private or index.url, []).append(name)
+    return {url: names for url, names in groups.items() if names}
+
+
+def _projects(
+    client: PackageIndex, names: Sequence[str], stages: _Stages, public: bool
+) -> dict[str, Project]:
+    try:
+        # One page first, alone: the shared HTTP client is built by its first request, and
+        # first requests racing from the index's threads could each build one (and leak all
+        # but one). The page is remembered, so the concurrent call does not fetch it again.
+        client.project(names[0])
+        return client.projects(names, stages.callback(PAGES_STAGE))
+    except ProjectNotFound as exc:
+        hint = (
+            f'; if it is served from another index, set [packages."{exc.name}"] index in the matrix'
+            if public
+            else ""
+        )
+        raise InputError(f"{exc.message}{hint}") from exc
+
+
+def _check_metadata(searches: Sequence[_Search], target: Target, stages: _Stages) -> None:
+    """Read the metadata of the newest candidates, in rounds, until each search is done."""
+    width = _FIRST_ROUND
+    while True:
+        batch = [(s, s.pending[:width]) for s in searches if not s.done]
+        if not batch:
+            return
+        by_client: dict[int, list[tuple[Project, str]]] = {}
+        clients: dict[int, PackageIndex] = {}
+        for search, versions in batch:
+            clients[id(search.client)] = search.client
+            by_client.setdefault(id(search.client), []).extend(
+                (search.project, v) for v in versions
+            )
+        found: dict[tuple[str, str], Metadata] = {}
+        for key, wanted in by_client.items():
+            found.update(clients[key].metadata_many(wanted, stages.callback(METADATA_STAGE)))
+        for search, versions in batch:
+            del search.pending[: len(versions)]
+            for version in versions:
+                reason = _metadata_reason(
+                    found.get((search.project.name, version)), version, target
+                )
+                if reason is None:
+                    search.found = version
+                    break
+                search.reasons[version] = reason
+        width *= _GROWTH
+
+
+def _status(search: _Search, current: str) -> PackageStatus:
+    latest = search.found or current
+    change = classify(current, latest) if search.found else ChangeKind.UNCHANGED
+    held_back = None
+    if search.newest is not None and Version(search.newest) > Version(latest):
+        held_back = search.reasons.get(search.newest)
+    return PackageStatus(
+        search.package,
+        current,
+        latest,
+        change,
+        newest=search.newest,
+        held_back=held_back,
+        index=search.client.url,
+    )
+
+
+__all__ = [
+    "IndexChoice",
+    "Outdated",
+    "PackageStatus",
+    "Target",
+    "airflow_conflict",
+    "choose_index",
+    "find_outdated",
+    "python_admits",
+    "target_of",
+    "within",
+]
