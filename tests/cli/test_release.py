@@ -378,3 +378,37 @@ def test_changes_add_refuses_an_unknown_type(invoke: Invoke, project: Path) -> N
     code, _, err = run(invoke, project, "changes", "add", "bugfx", "x")
     assert code == 2
     assert "did you mean 'bugfix'?" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("oops.bugfx.md", "x", "bugfix"),
+        ("empty.bugfix.md", "", "empty"),
+        ("latin.bugfix.md", b"caf\xe9", "UTF-8"),
+    ],
+)
+def test_a_bad_fragment_stops_the_release(
+    invoke: Invoke, project: Path, name: str, text: str | bytes, message: str
+) -> None:
+    (project / "changes").mkdir()
+    path = project / "changes" / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    before = snapshot_of(project)
+    code, _, err = run(invoke, project, "release", "minor", "--date", DAY, "--yes")
+    assert code == 2, err
+    assert name in err and message in err
+    assert snapshot_of(project) == before
+
+
+def test_a_changelog_that_cannot_be_parsed_stops_the_release(invoke: Invoke, project: Path) -> None:
+    path = project / "CHANGELOG.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n## Unreleased\n\n- stuff\n")
+    before = snapshot_of(project)
+    code, _, err = run(invoke, project, "release", "minor", "--date", DAY, "--yes")
+    assert code == 2, err
+    assert "CHANGELOG.md" in err and "line" in err
+    assert snapshot_of(project) == before

@@ -143,7 +143,7 @@ def plan_promote(
         raise InputError(f"{candidate.name} is not a release candidate (X.Y.Z-rc.N)")
     target = versioning.core(candidate.version)
     candidates = versioning.candidates_of(matrix, target)
-    if candidates[-1] is not candidate:
+    if candidates[-1].version != candidate.version:
         raise InputError(
             f"{candidate.name} is not the latest candidate of {'.'.join(map(str, target))}; "
             f"promote {candidates[-1].name}"
