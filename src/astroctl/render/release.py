@@ -82,7 +82,7 @@ def plan(
     required = _level(result.requirement.level) or "nothing"
     verdict = "ok" if result.ok else "REFUSED"
     summary = Grid(
-        f"Astro Runtime {result.release.name}" + (" (dry run: nothing written)" if dry_run else ""),
+        f"Astro Runtime {result.release.name}{_state(result, dry_run=dry_run)}",
         ("Field", "Value"),
         (
             ("Previous", previous),
@@ -103,6 +103,12 @@ def plan(
     if changes:
         grids.append(_changes_grid(f"Package changes since {previous}", changes))
     emit(fmt, grids, payload)
+
+
+def _state(result: ReleasePlan, *, dry_run: bool) -> str:
+    if not result.ok:
+        return " (refused: nothing written)"
+    return " (dry run: nothing written)" if dry_run else " (released)"
 
 
 def _day(result: ReleasePlan) -> str:
