@@ -557,3 +557,24 @@ def test_shown_url_drops_credentials_only() -> None:
 def test_settings_refuse_nonsense(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         HttpSettings(**options)  # type: ignore[arg-type]
+
+
+def test_the_client_is_built_once_however_many_threads_ask() -> None:
+    import threading
+
+    http = Http(HttpSettings())
+    barrier = threading.Barrier(8)
+    built: list[object] = []
+
+    def ask() -> None:
+        barrier.wait()
+        built.append(http.client())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 8
+    assert all(client is built[0] for client in built)
+    http.close()

@@ -24,6 +24,7 @@ plain line naming the method and URL, never an httpx traceback.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -111,10 +112,15 @@ class Http:
         self._notify = notify
         self._client: httpx.Client | None = None
         self._trust = ""  # where the client's trust came from, for a TLS error
+        self._building = threading.Lock()
 
     def client(self) -> httpx.Client:
-        """The httpx client, built on first use."""
-        if self._client is None:
+        """The httpx client, built on first use (once, however many threads ask at once)."""
+        if self._client is not None:
+            return self._client
+        with self._building:
+            if self._client is not None:
+                return self._client
             import httpx
 
             settings = self.settings
