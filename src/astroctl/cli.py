@@ -19,7 +19,7 @@ from astroctl.render import streams
 # The commands in the order help lists them. A run registers only the one it names (importing
 # the others' modules and building their options costs start-up time); help, completion and an
 # unknown command get them all.
-COMMANDS = ("matrix", "lifecycle", "providers", "release", "notes", "changes")
+COMMANDS = ("matrix", "lifecycle", "providers", "constraints", "release", "notes", "changes")
 
 
 def _register(app: typer.Typer, name: str) -> None:
@@ -35,6 +35,10 @@ def _register(app: typer.Typer, name: str) -> None:
         from astroctl.commands import providers
 
         app.add_typer(providers.app, name="providers")
+    elif name == "constraints":
+        from astroctl.commands import constraints
+
+        app.add_typer(constraints.app, name="constraints")
     elif name == "release":
         from astroctl.commands import release
 
