@@ -191,3 +191,20 @@ def test_install_completion_for_bash_writes_into_home(tmp_path: Path) -> None:
     assert installed, result.stdout
     assert "_ASTROCTL_COMPLETE" in installed[0].read_text(encoding="utf-8")
     assert "astroctl" in (tmp_path / ".bashrc").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        (("release", "check"), "Usage: astroctl release check [OPTIONS] FROM TO"),
+        (("matrix", "show"), "Usage: astroctl matrix show [OPTIONS] [SELECTOR]..."),
+        (("matrix", "env"), "Usage: astroctl matrix env [OPTIONS] [SELECTOR]"),
+        (("changes", "add"), "Usage: astroctl changes add [OPTIONS] TYPE TEXT"),
+    ],
+)
+def test_usage_lines_name_arguments_plainly(
+    invoke: Invoke, command: tuple[str, ...], usage: str
+) -> None:
+    text = invoke(*command, "--help", matrix=None).stdout
+    assert text.splitlines()[0] == usage
+    assert "{" not in text.splitlines()[0]

@@ -136,6 +136,19 @@ class Command(TyperCommand):
     """A command whose help lists arguments by their metavar alone (``SELECTOR...``), not by
     a Python type (``<list[str]>``)."""
 
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """``[OPTIONS] FROM TO``, ``[SELECTOR]``, ``[SELECTOR]...``: required arguments bare,
+        optional ones in brackets (Typer would brace the required ones: ``{FROM}``)."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                pieces.extend(param.get_usage_pieces(ctx))
+                continue
+            name = param.metavar or (param.name or "").upper()
+            piece = name if param.required else f"[{name}]"
+            pieces.append(f"{piece}..." if param.nargs != 1 else piece)
+        return pieces
+
     def format_options(self, ctx: Any, formatter: Any) -> None:
         arguments, options = [], []
         for param in self.get_params(ctx):
