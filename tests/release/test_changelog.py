@@ -241,7 +241,7 @@ def test_load_names_the_file_and_line(tmp_path: Path) -> None:
 
 
 def test_load_refuses_what_is_not_a_utf8_regular_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="a directory; a changelog is a regular file"):
         load(tmp_path)
     bad = tmp_path / "latin.md"
     bad.write_bytes(b"# Caf\xe9\n")

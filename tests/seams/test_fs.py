@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from astroctl.errors import OperationError
+from astroctl.errors import InputError, OperationError
 from astroctl.seams import fs
 
 
@@ -149,3 +149,25 @@ def test_sync_directory_on_a_real_directory(tmp_path: Path) -> None:
     fs.sync_directory(tmp_path)  # no error, no descriptor left open
     with pytest.raises(OperationError, match="cannot sync"):
         fs.sync_directory(tmp_path / "missing")
+
+
+def test_read_text_refuses_what_is_not_a_small_utf8_regular_file(tmp_path: Path) -> None:
+    good = tmp_path / "notes.md"
+    good.write_text("caf\u00e9\n", encoding="utf-8")
+    assert fs.read_text(good, what="note", limit=100) == "caf\u00e9\n"
+    with pytest.raises(InputError, match="a directory; a note is a regular file"):
+        fs.read_text(tmp_path, what="note", limit=100)
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        fs.read_text(fifo, what="note", limit=100)  # refused at once, never blocks
+    big = tmp_path / "big.md"
+    big.write_bytes(b"x" * 2049)
+    with pytest.raises(InputError, match="larger than 2 KiB; keep it short"):
+        fs.read_text(big, what="note", limit=2048, hint="keep it short")
+    latin = tmp_path / "latin.md"
+    latin.write_bytes(b"caf\xe9")
+    with pytest.raises(InputError, match=r"not UTF-8 text \(byte 3\)"):
+        fs.read_text(latin, what="note", limit=100)
+    with pytest.raises(FileNotFoundError):
+        fs.read_text(tmp_path / "missing.md", what="note", limit=100)

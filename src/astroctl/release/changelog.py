@@ -19,9 +19,7 @@ its final release exists.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -369,44 +367,7 @@ def _folds_into(candidate: RuntimeVersion, final: RuntimeVersion) -> bool:
 
 
 def _read_text(path: Path) -> str:
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the changelog: {exc.strerror or exc}") from None
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise InputError(f"{path}: not a regular file; a changelog is one")
-        if status.st_size > MAX_BYTES:
-            raise InputError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB")
-        data = _read_all(fd, path)
-    finally:
-        os.close(fd)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-
-
-def _read_all(fd: int, path: Path) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := _read_chunk(fd, path):
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise InputError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _read_chunk(fd: int, path: Path) -> bytes:
-    try:
-        return os.read(fd, 1024 * 1024)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the changelog: {exc.strerror or exc}") from None
+    return fs.read_text(path, what="changelog", limit=MAX_BYTES)
 
 
 __all__ = [

@@ -20,7 +20,6 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -181,41 +180,9 @@ def _read(path: Path, name: str, kind: NoteType) -> Fragment:
 
 def _read_text(path: Path) -> str:
     """The file's text, checked through its descriptor: a FIFO cannot hang the read."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the change fragment: {_why(exc)}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise InputError(f"{path}: {what}; a change fragment is a regular file")
-        data = _read_at_most(fd, path)
-    finally:
-        os.close(fd)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-
-
-def _read_at_most(fd: int, path: Path) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read the change fragment: {_why(exc)}") from None
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise InputError(
-                f"{path}: larger than {MAX_BYTES // 1024} KiB; a change fragment is a few lines"
-            )
-        chunks.append(chunk)
+    return fs.read_text(
+        path, what="change fragment", limit=MAX_BYTES, hint="a change fragment is a few lines"
+    )
 
 
 def _why(exc: OSError) -> str:

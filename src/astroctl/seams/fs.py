@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-from astroctl.errors import OperationError
+from astroctl.errors import InputError, OperationError
 
 # fsync on a directory is not supported by this filesystem: nothing more can be done
 _CANNOT_SYNC_DIRECTORIES = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
@@ -82,3 +83,60 @@ def _new_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def read_text(path: Path, *, what: str, limit: int, hint: str = "") -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes, or an ``InputError`` that
+    names the file and calls it ``what`` ("change fragment", "changelog").
+
+    The file is opened without blocking and checked through its descriptor before a byte is
+    read: a FIFO cannot hang the read, a device cannot feed it forever, and nothing can swap the
+    file between the check and the read. ``FileNotFoundError`` is left to the caller (a missing
+    changelog is an empty one). ``hint`` follows the size message ("a fragment is a few lines").
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what}: {_why(exc)}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise InputError(f"{path}: {kind}; a {what} is a regular file")
+        data = _read_bounded(fd, path, what=what, limit=limit, hint=hint)
+    finally:
+        os.close(fd)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _read_bounded(fd: int, path: Path, *, what: str, limit: int, hint: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = os.read(fd, 1024 * 1024)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the {what}: {_why(exc)}") from None
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            shown = (
+                f"{limit // 1024 // 1024} MiB"
+                if limit >= 1024 * 1024 * 2
+                else f"{limit // 1024} KiB"
+            )
+            raise InputError(f"{path}: larger than {shown}{'; ' + hint if hint else ''}")
+        chunks.append(chunk)
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return str(exc.strerror or exc)
