@@ -1,0 +1,675 @@
+"""A release's constraint set: Airflow's upstream constraints with the release's pins on top.
+
+``constraints resolve`` (SPEC 4) in four steps, each a function a test can call alone:
+
+1. :func:`fetch_upstream` reads Airflow's constraints file for the release's Airflow (its public
+   version: ``2.7.2`` for ``2.7.2+astro.1``) and Python from ``[upstream] constraints_url``
+   through the HTTP seam, cached on disk by URL with the body's SHA-256 (revalidated with its
+   ETag; ``offline`` answers from the cache alone; a ``file://`` URL is read in place), and
+   :func:`parse_constraints` reads it: ``name==version`` lines, markers after ``;`` kept,
+   comments, blank lines and CRLF allowed, names normalized; every malformed line is reported
+   at once by its line number.
+2. :func:`overlay` puts the release's pins (``apache-airflow`` included) over it: the release
+   wins, every override (upstream had X, the release pins Y) and every added pin is reported.
+   Without an upstream file (``upstream="none"``), :func:`resolve` makes the whole set the way
+   Airflow makes its own: uv resolves ``apache-airflow==X`` and the release's pins for Linux
+   x86_64 as of the release date, and the result is frozen.
+3. With ``check`` or ``hashes``, uv resolves the set against itself (every package of the set
+   required, the set as constraints) for each architecture of the release; a conflict on any
+   of them is :class:`ConstraintsDoNotInstall` (exit 3) with uv's explanation per architecture.
+   ``hashes`` keeps, per package, the union of the hashes uv lists on each architecture.
+4. :func:`render` writes the file: a header naming its inputs and their digests, then the pins
+   sorted by name, one per line, markers kept. Same inputs, same bytes: no clock is read.
+
+:func:`resolve` is the plan (it writes nothing but scratch files for uv); :func:`write` is the
+only writer. Nothing here prints: warnings go to ``notify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from astroctl import __version__
+from astroctl.errors import ChecksFailed, InputError, OperationError
+from astroctl.matrix.diff import AIRFLOW_PACKAGE
+from astroctl.matrix.model import Matrix, Release
+from astroctl.providers.outdated import IndexChoice, target_of
+from astroctl.seams.cache import DiskCache, Entry, default_cache_dir, entry_key
+from astroctl.seams.http import HttpClient, check_status, shown_url
+from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
+
+Notify = Callable[[str], None]
+Origin = Literal["network", "cache", "file"]
+
+NONE = "none"  # the --upstream value that means: no upstream file, resolve the whole set
+CACHE_NAMESPACE = "constraints-v1"
+MAX_SIZE = 16 * 1024 * 1024  # an upstream constraints file larger than this is not read
+FREEZE_ARCHITECTURE = "amd64"  # Airflow generates its constraints on Linux x86_64
+_SHOWN_ERRORS = 20  # malformed lines named in one error
+
+
+# -- the upstream file --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One line of a constraint set: ``name==version``, with its marker when it has one."""
+
+    name: str  # canonical (PEP 503)
+    version: str
+    marker: str | None = None
+    line: int | None = None  # where it was in the upstream file
+
+    @property
+    def requirement(self) -> str:
+        """``name==version`` (``; marker`` when there is one)."""
+        pinned = f"{self.name}=={self.version}"
+        return f"{pinned}; {self.marker}" if self.marker else pinned
+
+
+@dataclass(frozen=True)
+class UpstreamFile:
+    """Airflow's constraints file as read: where from, its SHA-256 and its pins."""
+
+    url: str
+    sha256: str
+    pins: tuple[Pin, ...]
+    origin: Origin  # fetched now, answered from the cache, or read from a file:// URL
+    previous_sha256: str | None = None  # the cached copy's, when the file changed since
+
+
+def constraints_url(template: str, airflow: str, python: str) -> str:
+    """``template`` with ``{airflow}`` (the public version: no ``+local`` part) and
+    ``{python}`` (``3.11``) substituted."""
+    try:
+        public = Version(airflow).public
+    except InvalidVersion as exc:
+        raise InputError(f"Airflow version {airflow!r} is not a PEP 440 version") from exc
+    return template.replace("{airflow}", public).replace("{python}", python)
+
+
+def parse_constraints(text: str, source: str) -> tuple[Pin, ...]:
+    """The pins of a constraints file; an :class:`InputError` naming ``source`` and the line
+    number of every malformed line (and of every name pinned twice)."""
+    pins: list[Pin] = []
+    seen: dict[str, int] = {}
+    problems: list[str] = []
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        line = _strip_comment(raw.removesuffix("\r")).strip()
+        if not line:
+            continue
+        try:
+            pin = _pin(line, number)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}: {raw.strip()!r}")
+            continue
+        if pin.name in seen:
+            problems.append(
+                f"line {number}: {pin.name} is pinned again (first on line {seen[pin.name]})"
+            )
+            continue
+        seen[pin.name] = number
+        pins.append(pin)
+    if problems:
+        shown = problems[:_SHOWN_ERRORS]
+        more = len(problems) - len(shown)
+        tail = [f"  ... and {more} more"] if more else []
+        noun = "line" if len(problems) == 1 else "lines"
+        lines = [f"{source}: {len(problems)} malformed {noun}", *(f"  {p}" for p in shown), *tail]
+        raise InputError("\n".join(lines))
+    return tuple(pins)
+
+
+def _strip_comment(line: str) -> str:
+    """A line without its comment: ``#`` at the start or after whitespace (as pip reads it)."""
+    if line.lstrip().startswith("#"):
+        return ""
+    for index, char in enumerate(line):
+        if char == "#" and index and line[index - 1] in " \t":
+            return line[:index]
+    return line
+
+
+def _pin(line: str, number: int) -> Pin:
+    try:
+        requirement = Requirement(line)
+    except (InvalidRequirement, InvalidMarker) as exc:
+        raise ValueError("not a name==version pin") from exc
+    if requirement.url is not None:
+        raise ValueError("a URL is not a pin")
+    if requirement.extras:
+        raise ValueError("a constraint cannot name extras")
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+        raise ValueError("not an exact name==version pin")
+    version = specifiers[0].version
+    try:
+        Version(version)
+    except InvalidVersion as exc:
+        raise ValueError(f"{version!r} is not a PEP 440 version") from exc
+    marker = str(requirement.marker) if requirement.marker is not None else None
+    return Pin(canonicalize_name(requirement.name), version, marker, number)
+
+
+def fetch_upstream(
+    url: str,
+    *,
+    http: HttpClient | None,
+    cache_dir: Path | None = None,
+    offline: bool = False,
+    notify: Notify | None = None,
+) -> UpstreamFile:
+    """The upstream constraints at ``url`` (http, https or file), parsed."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "file":
+        body = _read_file_url(url)
+        return UpstreamFile(url, _sha256(body), parse_constraints(_text(body, url), url), "file")
+    if scheme not in ("http", "https"):
+        raise InputError(f"upstream constraints URL {shown_url(url)!r}: not an http(s) or file URL")
+    cache = DiskCache(cache_dir if cache_dir is not None else default_cache_dir())
+    cached = cache.read(CACHE_NAMESPACE, entry_key("constraints", url))
+    if offline:
+        if cached is None:
+            raise OperationError(
+                f"{shown_url(url)}: not in the cache ({cache.root}); run once without --offline"
+            )
+        return _from_entry(url, cached, "cache")
+    if http is None:
+        raise OperationError(f"{shown_url(url)}: no HTTP client to fetch it with")
+    return _fetch(url, http, cache, cached, notify or _quiet)
+
+
+def _fetch(
+    url: str, http: HttpClient, cache: DiskCache, cached: Entry | None, notify: Notify
+) -> UpstreamFile:
+    """GET the file (revalidating a cached copy by its ETag) and cache what came."""
+    etag = cached.get("etag") if cached is not None else None
+    response = http.get(url, headers={"If-None-Match": etag} if etag else None)
+    if response.status_code == 304 and cached is not None:
+        return _from_entry(url, cached, "cache")
+    if response.status_code == 404:
+        raise OperationError(
+            f"{shown_url(url)}: HTTP 404 Not Found: upstream publishes no constraints for this "
+            f"Airflow and Python; pass --upstream URL, or --upstream none to resolve the set"
+        )
+    body = check_status(response).content
+    if len(body) > MAX_SIZE:
+        raise OperationError(f"{shown_url(url)}: larger than {MAX_SIZE} bytes; not read")
+    digest = _sha256(body)
+    pins = parse_constraints(_text(body, url), shown_url(url))
+    fields = {"url": url, "sha256": digest, "etag": response.headers.get("ETag", "")}
+    try:
+        cache.write(
+            CACHE_NAMESPACE, entry_key("constraints", url), Entry(body, MappingProxyType(fields))
+        )
+    except OperationError as exc:
+        notify(f"cannot cache the upstream constraints: {exc}")
+    previous = cached.get("sha256") if cached is not None else None
+    changed = previous if previous is not None and previous != digest else None
+    if changed is not None:
+        notify(
+            f"{shown_url(url)} changed since it was cached (sha256 {changed[:12]}... -> "
+            f"{digest[:12]}...)"
+        )
+    return UpstreamFile(url, digest, pins, "network", changed)
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+def _from_entry(url: str, entry: Entry, origin: Origin) -> UpstreamFile:
+    pins = parse_constraints(_text(entry.body, url), shown_url(url))
+    return UpstreamFile(url, _sha256(entry.body), pins, origin)
+
+
+def _read_file_url(url: str) -> bytes:
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise InputError(f"{url}: a file URL names a local file (file:///path), not a host")
+    path = Path(unquote(parts.path))
+    try:
+        with path.open("rb") as stream:
+            body = stream.read(MAX_SIZE + 1)
+    except OSError as exc:
+        raise OperationError(f"{url}: cannot read: {exc.strerror or exc}") from exc
+    if len(body) > MAX_SIZE:
+        raise OperationError(f"{url}: larger than {MAX_SIZE} bytes; not read")
+    return body
+
+
+def _text(body: bytes, url: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{shown_url(url)}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- the overlay --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Override:
+    """A package the release pins at another version than upstream."""
+
+    package: str
+    upstream: str
+    release: str
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The set: upstream's pins with the release's on top, sorted by name."""
+
+    pins: tuple[Pin, ...]
+    overrides: tuple[Override, ...]
+    added: tuple[Pin, ...]  # the release's pins upstream lacks
+    kept: int  # upstream's pins left as they were (the release agreeing included)
+
+
+def release_pins(release: Release) -> dict[str, str]:
+    """What the release pins: its packages and ``apache-airflow`` (canonical names)."""
+    pins: dict[str, str] = {
+        canonicalize_name(name): version for name, version in release.packages.items()
+    }
+    pins[AIRFLOW_PACKAGE] = release.airflow
+    return dict(sorted(pins.items()))
+
+
+def overlay(upstream: Iterable[Pin], pins: Mapping[str, str]) -> Overlay:
+    """``pins`` over ``upstream``: the release wins (an upstream marker stays on its line)."""
+    merged: dict[str, Pin] = {}
+    overrides: list[Override] = []
+    kept = 0
+    for pin in upstream:
+        wanted = pins.get(pin.name)
+        if wanted is None or _same(wanted, pin.version):
+            merged[pin.name] = pin if wanted is None else Pin(pin.name, wanted, pin.marker)
+            kept += 1
+        else:
+            overrides.append(Override(pin.name, pin.version, wanted))
+            merged[pin.name] = Pin(pin.name, wanted, pin.marker)
+    added = [Pin(name, version) for name, version in pins.items() if name not in merged]
+    merged.update((pin.name, pin) for pin in added)
+    return Overlay(
+        tuple(merged[name] for name in sorted(merged)),
+        tuple(sorted(overrides, key=lambda o: o.package)),
+        tuple(sorted(added, key=lambda p: p.name)),
+        kept,
+    )
+
+
+def _same(left: str, right: str) -> bool:
+    try:
+        return Version(left) == Version(right)
+    except InvalidVersion:
+        return left == right
+
+
+# -- the check ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchitectureCheck:
+    """How the set resolved on one architecture."""
+
+    architecture: str  # amd64, arm64
+    platform: str  # uv's --python-platform
+    ok: bool
+    explanation: str = ""  # uv's, when it found no solution
+    unpinned: tuple[str, ...] = ()  # name==version uv needed that the set does not pin
+    argv: tuple[str, ...] = ()
+
+
+class ConstraintsDoNotInstall(ChecksFailed):
+    """uv found no solution for the set on at least one architecture (exit 3)."""
+
+    def __init__(self, subject: str, checks: Sequence[ArchitectureCheck]) -> None:
+        self.checks = tuple(checks)
+        lines = [f"{subject} does not install (nothing written):"]
+        for check in self.checks:
+            if check.ok:
+                lines.append(f"  {check.architecture} ({check.platform}): installs")
+                continue
+            lines.append(f"  {check.architecture} ({check.platform}): no solution")
+            lines.extend(f"    {line}" if line else "" for line in check.explanation.splitlines())
+        super().__init__("\n".join(lines))
+
+
+# -- the whole resolution -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a constraint set is made from, as its header names them."""
+
+    matrix: str  # the matrix file as shown (a path, or "the embedded default")
+    index: IndexChoice | None = None  # the index uv resolved against (None: uv did not run)
+    exclude_newer: date | None = None  # uv saw files uploaded by the end of this day only
+    uv_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A release's constraint set for one Python, ready to be written."""
+
+    release: Release
+    python: str
+    upstream_url: str | None  # None: resolved, not fetched (--upstream none)
+    upstream: UpstreamFile | None
+    overlay: Overlay
+    inputs: Inputs
+    checks: tuple[ArchitectureCheck, ...] = ()
+    hashes: Mapping[str, tuple[str, ...]] | None = None  # None: no --hashes
+    text: str = field(default="", repr=False)
+
+    @property
+    def filename(self) -> str:
+        return f"constraints-{self.python}.txt"
+
+    @property
+    def airflow(self) -> str:
+        return self.release.airflow
+
+    @property
+    def pins(self) -> tuple[Pin, ...]:
+        return self.overlay.pins
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to resolve: the choices of the command line."""
+
+    python: str | None = None
+    upstream: str | None = None  # a URL template, "none", or None for [upstream]
+    check: bool = False
+    hashes: bool = False
+    offline: bool = False
+    exclude_newer: date | None = None
+    cache_dir: Path | None = None  # astroctl's cache (None: the user cache directory)
+    uv_cache_dir: Path | None = None  # uv's cache (None: uv's own default)
+
+
+def resolve(
+    matrix: Matrix,
+    release: Release,
+    options: Options,
+    *,
+    http: HttpClient | None,
+    uv: Uv | None,
+    index: IndexChoice,
+    matrix_label: str,
+    notify: Notify | None = None,
+) -> Resolution:
+    """The release's constraint set for ``options.python`` (default: the release's Python).
+
+    Fetches and overlays the upstream file (or, with ``upstream="none"``, resolves the set with
+    uv), then with ``check`` or ``hashes`` proves it installs on each of the release's
+    architectures; :class:`ConstraintsDoNotInstall` when it does not on some.
+    """
+    python = target_of(release, options.python).python
+    wanted = release_pins(release)
+    template = options.upstream if options.upstream is not None else matrix.upstream.constraints_url
+    frozen = template.strip().lower() == NONE
+    job: _Job | None = None
+    if frozen or options.check or options.hashes:
+        if uv is None:
+            raise OperationError("uv is needed to resolve or check a constraint set")
+        job = _Job(uv, python, index, _extra_indexes(matrix, release, index), options)
+    upstream_url: str | None = None
+    upstream: UpstreamFile | None = None
+    if job is not None and frozen:
+        merged = overlay(job.freeze(release, wanted), wanted)
+    else:
+        upstream_url = constraints_url(template.strip(), release.airflow, python)
+        upstream = fetch_upstream(
+            upstream_url,
+            http=http,
+            cache_dir=options.cache_dir,
+            offline=options.offline,
+            notify=notify,
+        )
+        merged = overlay(upstream.pins, wanted)
+    checks: tuple[ArchitectureCheck, ...] = ()
+    hashes: Mapping[str, tuple[str, ...]] | None = None
+    if job is not None and (options.check or options.hashes):
+        checks, found = job.check(release, merged.pins, _subject(release, python), notify)
+        hashes = MappingProxyType(found) if options.hashes else None
+    inputs = Inputs(
+        matrix_label,
+        index if job is not None else None,
+        options.exclude_newer if job is not None else None,
+        job.uv_version() if job is not None else None,
+    )
+    resolution = Resolution(release, python, upstream_url, upstream, merged, inputs, checks, hashes)
+    return _with_text(resolution)
+
+
+def _with_text(resolution: Resolution) -> Resolution:
+    from dataclasses import replace
+
+    return replace(resolution, text=render(resolution))
+
+
+def _subject(release: Release, python: str) -> str:
+    return f"the constraint set of Astro Runtime {release.name} for Python {python}"
+
+
+def _extra_indexes(matrix: Matrix, release: Release, index: IndexChoice) -> tuple[str, ...]:
+    """The extra indexes, then the private index of every package of the release that has one."""
+    found = list(index.extra_urls)
+    for name in sorted(release.packages):
+        private = matrix.facts(name).index
+        if private and private not in found and private != index.url:
+            found.append(private)
+    return tuple(found)
+
+
+class _Job:
+    """The uv runs of one resolution, sharing a scratch directory and the options."""
+
+    def __init__(
+        self,
+        uv: Uv,
+        python: str,
+        index: IndexChoice,
+        extras: tuple[str, ...],
+        options: Options,
+    ) -> None:
+        self.uv = uv
+        self.python = python
+        self.index = index
+        self.extras = extras
+        self.options = options
+        self._version: str | None = None
+
+    def uv_version(self) -> str:
+        if self._version is None:
+            self._version = self.uv.version()
+        return self._version
+
+    def _compile(
+        self,
+        requirements: Sequence[str],
+        constraints: Sequence[str] | None,
+        platform: str,
+        *,
+        hashes: bool = False,
+    ) -> CompileResult:
+        with tempfile.TemporaryDirectory(prefix="astroctl-constraints-") as scratch:
+            folder = Path(scratch)
+            wanted = folder / "requirements.txt"
+            wanted.write_text("".join(f"{line}\n" for line in requirements), encoding="utf-8")
+            pinned = None
+            if constraints is not None:
+                pinned = folder / "constraints.txt"
+                pinned.write_text("".join(f"{line}\n" for line in constraints), encoding="utf-8")
+            return self.uv.compile(
+                wanted,
+                python_version=self.python,
+                platform=platform,
+                constraints=pinned,
+                index_url=self.index.url,
+                extra_index_urls=self.extras,
+                exclude_newer=self.options.exclude_newer,
+                generate_hashes=hashes,
+                cache_dir=self.options.uv_cache_dir,
+                offline=self.options.offline,
+            )
+
+    def freeze(self, release: Release, wanted: Mapping[str, str]) -> tuple[Pin, ...]:
+        """The whole set, resolved from ``apache-airflow==X`` and the release's pins."""
+        requirements = [f"{name}=={version}" for name, version in wanted.items()]
+        try:
+            result = self._compile(requirements, None, PLATFORMS[FREEZE_ARCHITECTURE])
+        except ResolutionFailed as exc:
+            raise ChecksFailed(
+                f"the pins of Astro Runtime {release.name} do not resolve together for "
+                f"Python {self.python} on {exc.platform} (nothing written):\n"
+                + "\n".join(f"  {line}" if line else "" for line in exc.explanation.splitlines())
+            ) from exc
+        return tuple(Pin(name, version) for name, version in sorted(result.pins.items()))
+
+    def check(
+        self, release: Release, pins: Sequence[Pin], subject: str, notify: Notify | None
+    ) -> tuple[tuple[ArchitectureCheck, ...], dict[str, tuple[str, ...]]]:
+        """The set resolved against itself on each of the release's architectures, and the
+        union of the hashes uv lists; :class:`ConstraintsDoNotInstall` if one has no solution."""
+        requirements = [f"{p.name}; {p.marker}" if p.marker else p.name for p in pins]
+        constraints = [p.requirement for p in pins]
+        names = {p.name for p in pins}
+        checks: list[ArchitectureCheck] = []
+        found: dict[str, set[str]] = {}
+        for architecture in release.architectures:
+            platform = PLATFORMS[architecture]
+            try:
+                result = self._compile(
+                    requirements, constraints, platform, hashes=self.options.hashes
+                )
+            except ResolutionFailed as exc:
+                checks.append(ArchitectureCheck(architecture, platform, False, exc.explanation))
+                continue
+            for name, listed in result.hashes.items():
+                found.setdefault(name, set()).update(listed)
+            unpinned = tuple(
+                f"{name}=={version}"
+                for name, version in sorted(result.pins.items())
+                if name not in names
+            )
+            checks.append(
+                ArchitectureCheck(architecture, platform, True, "", unpinned, result.argv)
+            )
+            if unpinned and notify is not None:
+                notify(f"{architecture}: the set does not pin what it needs: {', '.join(unpinned)}")
+        if not all(check.ok for check in checks):
+            raise ConstraintsDoNotInstall(subject, checks)
+        hashes = {name: tuple(sorted(found[name])) for name in sorted(found) if name in names}
+        return tuple(checks), hashes
+
+
+# -- the file -----------------------------------------------------------------------------------
+
+
+def pins_digest(pins: Mapping[str, str]) -> str:
+    """A SHA-256 over the release's pins (``name==version`` lines, sorted): what of the matrix
+    file the set depends on, unchanged by edits to other releases."""
+    text = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
+    return _sha256(text.encode("utf-8"))
+
+
+def render(resolution: Resolution) -> str:
+    """The constraints file: the header, then one pin per line (with hashes when asked)."""
+    lines = [f"# {line}" if line else "#" for line in header(resolution)]
+    lines.append("")
+    hashes = resolution.hashes
+    for pin in resolution.pins:
+        listed = hashes.get(pin.name, ()) if hashes is not None else ()
+        if not listed:
+            lines.append(pin.requirement)
+            continue
+        lines.append(f"{pin.requirement} \\")
+        lines.extend(
+            f"    --hash={digest} \\" if n < len(listed) - 1 else f"    --hash={digest}"
+            for n, digest in enumerate(listed)
+        )
+    return "\n".join(lines) + "\n"
+
+
+def header(resolution: Resolution) -> list[str]:
+    """The header's lines (without ``#``): what the set is, and what it was made from."""
+    release, inputs, merged = resolution.release, resolution.inputs, resolution.overlay
+    released = release.released.isoformat() if release.released else "unreleased"
+    lines = [
+        f"Constraints of Astro Runtime {release.name}: Apache Airflow {release.airflow}, "
+        f"Python {resolution.python}",
+        "",
+        f"Written by astroctl {__version__} from:",
+    ]
+    if resolution.upstream is not None and resolution.upstream_url is not None:
+        lines += [
+            f"  upstream: {shown_url(resolution.upstream_url)}",
+            f"            sha256:{resolution.upstream.sha256}",
+        ]
+    else:
+        lines += [
+            f"  upstream: none; resolved by uv {inputs.uv_version} for linux/"
+            f"{FREEZE_ARCHITECTURE} from apache-airflow=={release.airflow} and the release's pins",
+        ]
+    lines += [
+        f"  matrix:   {inputs.matrix}, release {release.name} ({released})",
+        f"            pins sha256:{pins_digest(release_pins(release))}",
+    ]
+    if inputs.index is not None:
+        cutoff = inputs.exclude_newer.isoformat() if inputs.exclude_newer else "no date cutoff"
+        lines.append(f"  index:    {shown_url(inputs.index.url)} (files uploaded by {cutoff})")
+        lines.extend(f"            extra {shown_url(url)}" for url in inputs.index.extra_urls)
+    lines += _summary(merged, resolution)
+    return lines
+
+
+def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
+    lines = [
+        "",
+        f"{len(merged.pins)} pins: {merged.kept} as upstream, {len(merged.overrides)} "
+        f"overridden and {len(merged.added)} added by the release.",
+    ]
+    if merged.overrides:
+        lines.append("Overridden by the release (upstream -> release):")
+        lines.extend(f"  {o.package} {o.upstream} -> {o.release}" for o in merged.overrides)
+    if merged.added and resolution.upstream is not None:
+        lines.append("Added by the release:")
+        lines.extend(f"  {p.name}=={p.version}" for p in merged.added)
+    if resolution.checks:
+        where = ", ".join(f"linux/{c.architecture}" for c in resolution.checks)
+        lines.append(f"Checked with uv {resolution.inputs.uv_version}: installs on {where}.")
+    if resolution.hashes is not None:
+        lines.append("Hashes: every file uv lists for the pinned version on those platforms.")
+    return lines
+
+
+def write(resolution: Resolution, directory: Path) -> Path:
+    """Write ``constraints-<python>.txt`` into ``directory`` atomically; the path written."""
+    from astroctl.seams import fs
+
+    if not directory.is_dir():
+        raise InputError(f"--output {directory}: not a directory")
+    path = directory / resolution.filename
+    fs.write_text(path, resolution.text)
+    return path

@@ -1,0 +1,287 @@
+"""The uv seam: ``uv pip compile`` as a typed call over the process runner.
+
+uv (https://docs.astral.sh/uv/) is the resolver astroctl trusts to say whether a set of pins
+installs: :meth:`Uv.compile` resolves a requirements file for one Python version on one
+platform (``--python-version``, ``--python-platform``), under a constraints file, against the
+given indexes only, optionally as of a date (``--exclude-newer``: files uploaded later do not
+exist), and returns the pins uv chose and the hashes it lists for each.
+
+The binary is the one the ``uv`` package from PyPI ships (a dependency of astroctl, found with
+``uv.find_uv_bin()``), else ``uv`` on ``PATH``.
+
+What uv sees is only what the argv says: ``--no-config`` (no ``uv.toml``/``pyproject.toml``),
+every ``UV_*`` variable that could change a resolution removed (an extra index, a constraint
+file, a cutoff date the user exported for their own work), Python downloads off, colour off, and
+``--python`` set to the interpreter running astroctl (uv needs one to build an sdist; the
+*target* Python is ``--python-version``). Trust is the HTTP seam's: ``$SSL_CERT_FILE``, else
+``$REQUESTS_CA_BUNDLE`` (handed to uv as ``SSL_CERT_FILE``), else the system trust store
+(``--native-tls``).
+
+A resolution uv proves impossible (exit 1, "No solution found") is :class:`ResolutionFailed`
+(exit 3: a check ran and found a problem) carrying uv's own explanation; ``--offline`` without
+the needed files in uv's cache, and any other failure of uv (a network error, exit 2), are
+operation errors (exit 1). A missing uv is an :class:`~astroctl.errors.OperationError` saying
+how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+from astroctl.errors import ChecksFailed, OperationError
+from astroctl.seams.process import Environment, ProcessFailed, ProcessRunner
+
+# The runtime's architectures as uv's --python-platform targets (glibc Linux, manylinux).
+PLATFORMS: Mapping[str, str] = MappingProxyType(
+    {"amd64": "x86_64-unknown-linux-gnu", "arm64": "aarch64-unknown-linux-gnu"}
+)
+INSTALL_HINT = (
+    "uv is not installed: reinstall astroctl with its dependencies (pip install astroctl, "
+    "which brings the uv wheel) or put uv on PATH (pip install uv)"
+)
+# UV_* variables that tune how uv works, not what it resolves: kept
+_KEPT = frozenset(
+    {
+        "UV_CACHE_DIR",
+        "UV_NATIVE_TLS",
+        "UV_HTTP_TIMEOUT",
+        "UV_REQUEST_TIMEOUT",
+        "UV_HTTP_RETRIES",
+        "UV_CONCURRENT_DOWNLOADS",
+        "UV_CONCURRENT_BUILDS",
+        "UV_INSECURE_HOST",
+        "UV_KEYRING_PROVIDER",
+    }
+)
+_NO_SOLUTION = "No solution found"
+_OFFLINE = "network was disabled"
+
+
+def _no_hashes() -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    """What ``uv pip compile`` chose: name (canonical) -> version, and the hashes it listed
+    (``sha256:...``, as uv prints them; empty without ``generate_hashes``)."""
+
+    pins: Mapping[str, str]
+    hashes: Mapping[str, tuple[str, ...]] = field(default_factory=_no_hashes)
+    text: str = ""  # uv's output, as it printed it
+    argv: tuple[str, ...] = ()
+
+
+class ResolutionFailed(ChecksFailed):
+    """uv proved the requirements cannot be installed together on that target (exit 3)."""
+
+    def __init__(self, python_version: str, platform: str, explanation: str) -> None:
+        self.python_version = python_version
+        self.platform = platform
+        self.explanation = explanation
+        indented = "\n".join(f"  {line}" if line else "" for line in explanation.splitlines())
+        super().__init__(f"no solution for Python {python_version} on {platform}:\n{indented}")
+
+
+def find_binary() -> Path:
+    """The uv binary of the ``uv`` package, else ``uv`` on PATH; OperationError if neither."""
+    try:
+        from uv import find_uv_bin
+
+        return Path(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if found is None:
+        raise OperationError(INSTALL_HINT)
+    return Path(found)
+
+
+def exclude_newer_stamp(day: date) -> str:
+    """The cutoff for packages available on ``day``: the end of that day in UTC, as RFC 3339
+    (a timestamp, not a bare date, which uv would read in the local time zone)."""
+    return f"{(day + timedelta(days=1)).isoformat()}T00:00:00Z"
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The changes to our environment uv runs with (None removes a variable)."""
+    env = os.environ if environ is None else environ
+    changes: dict[str, str | None] = {
+        name: None for name in env if name.startswith("UV_") and name not in _KEPT
+    }
+    changes.update(
+        {"UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"},
+    )
+    bundle = env.get("REQUESTS_CA_BUNDLE", "").strip()
+    if not env.get("SSL_CERT_FILE", "").strip() and bundle:
+        changes["SSL_CERT_FILE"] = bundle
+    return MappingProxyType(changes)
+
+
+class Uv:
+    """The uv commands astroctl runs. ``binary`` None: :func:`find_binary` on first use."""
+
+    def __init__(
+        self,
+        runner: ProcessRunner,
+        binary: Path | None = None,
+        *,
+        interpreter: Path | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self.runner = runner
+        self._binary = binary
+        self.interpreter = Path(sys.executable) if interpreter is None else interpreter
+        self.timeout = timeout
+
+    @property
+    def binary(self) -> Path:
+        if self._binary is None:
+            self._binary = find_binary()
+        elif not self._binary.is_file():
+            raise OperationError(f"{self._binary}: no such file; {INSTALL_HINT}")
+        return self._binary
+
+    def version(self) -> str:
+        """uv's version, e.g. ``0.13.9``."""
+        result = self.runner.run(
+            [self.binary, "--version"], env=environment(), timeout=self.timeout, read_only=True
+        )
+        words = result.stdout.split()
+        return words[1] if len(words) > 1 else result.stdout.strip()
+
+    def compile_argv(
+        self,
+        requirements: Path,
+        *,
+        python_version: str,
+        platform: str,
+        constraints: Path | None = None,
+        index_url: str,
+        extra_index_urls: Sequence[str] = (),
+        exclude_newer: date | None = None,
+        generate_hashes: bool = False,
+        cache_dir: Path | None = None,
+        offline: bool = False,
+    ) -> list[str]:
+        """The argv of :meth:`compile` (also what a report shows)."""
+        argv = [os.fspath(self.binary), "pip", "compile", os.fspath(requirements)]
+        argv += ["--no-config", "--python", os.fspath(self.interpreter)]
+        argv += ["--python-version", python_version, "--python-platform", platform]
+        argv += ["--index-url", index_url]
+        for url in extra_index_urls:
+            argv += ["--extra-index-url", url]
+        if constraints is not None:
+            argv += ["-c", os.fspath(constraints)]
+        if exclude_newer is not None:
+            argv += ["--exclude-newer", exclude_newer_stamp(exclude_newer)]
+        if generate_hashes:
+            argv.append("--generate-hashes")
+        if cache_dir is not None:
+            argv += ["--cache-dir", os.fspath(cache_dir)]
+        if offline:
+            argv.append("--offline")
+        if not os.environ.get("SSL_CERT_FILE") and not os.environ.get("REQUESTS_CA_BUNDLE"):
+            argv.append("--native-tls")
+        argv += ["--no-header", "--no-annotate", "--quiet", "--color", "never"]
+        return argv
+
+    def compile(
+        self,
+        requirements: Path,
+        *,
+        python_version: str,
+        platform: str,
+        constraints: Path | None = None,
+        index_url: str,
+        extra_index_urls: Sequence[str] = (),
+        exclude_newer: date | None = None,
+        generate_hashes: bool = False,
+        cache_dir: Path | None = None,
+        offline: bool = False,
+    ) -> CompileResult:
+        """Resolve ``requirements`` for ``python_version`` on ``platform`` (a uv target such
+        as ``aarch64-unknown-linux-gnu``); :class:`ResolutionFailed` when uv finds none."""
+        argv = self.compile_argv(
+            requirements,
+            python_version=python_version,
+            platform=platform,
+            constraints=constraints,
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+            exclude_newer=exclude_newer,
+            generate_hashes=generate_hashes,
+            cache_dir=cache_dir,
+            offline=offline,
+        )
+        result = self.runner.run(
+            argv, check=False, env=environment(), timeout=self.timeout, read_only=True
+        )
+        if result.returncode == 0:
+            pins, hashes = parse_compiled(result.stdout)
+            return CompileResult(
+                MappingProxyType(pins), MappingProxyType(hashes), result.stdout, result.argv
+            )
+        explanation = result.stderr.strip()
+        if result.returncode == 1 and _OFFLINE in explanation:
+            raise OperationError(
+                f"uv cannot resolve offline: its cache lacks packages this needs; run once "
+                f"without --offline\n{_indent(explanation)}"
+            )
+        if result.returncode == 1 and _NO_SOLUTION in explanation:
+            raise ResolutionFailed(python_version, platform, explanation)
+        tail = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()]
+        raise ProcessFailed(result.argv, result.returncode, tail[-20:])
+
+
+def parse_compiled(text: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """The pins and hashes of ``uv pip compile`` output (``name==version``, continued with
+    ``\\`` onto ``--hash=sha256:...`` lines; comments and markers ignored)."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    hashes: dict[str, tuple[str, ...]] = {}
+    for entry in _logical_lines(text):
+        requirement, _, options = entry.partition(" --")
+        options = "--" + options if options else ""
+        spec = requirement.split(";", 1)[0].strip()
+        name, separator, version = spec.partition("==")
+        if not separator or not name.strip() or not version.strip():
+            raise OperationError(f"uv printed a line astroctl cannot read: {entry!r}")
+        key = canonicalize_name(name.strip())
+        pins[key] = version.strip()
+        hashes[key] = tuple(
+            word.removeprefix("--hash=") for word in options.split() if word.startswith("--hash=")
+        )
+    return pins, hashes
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines with ``\\`` continuations joined, comments and blank lines dropped."""
+    joined: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("#") and not current:
+            continue
+        if line.endswith("\\"):
+            current += line[:-1].strip() + " "
+            continue
+        current += line
+        if current.strip():
+            joined.append(" ".join(current.split()))
+        current = ""
+    if current.strip():
+        joined.append(" ".join(current.split()))
+    return joined
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
