@@ -1,0 +1,377 @@
+"""The uv seam: the real uv binary (from the ``uv`` wheel) against a real index on loopback.
+
+uv is a separate process, beyond the reach of the in-process network guard, so every test here
+also points ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` at a closed loopback port with only
+loopback exempt: a request uv made to anywhere but 127.0.0.1 would fail instead of leaving the
+machine. Each test has its own uv cache under ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from astroctl.errors import EXIT_FAILED, EXIT_PROBLEMS, OperationError
+from astroctl.seams import uv as uv_seam
+from astroctl.seams.process import ProcessFailed, Runner
+from astroctl.seams.uv import (
+    PLATFORMS,
+    CompileResult,
+    ResolutionFailed,
+    Uv,
+    environment,
+    exclude_newer_stamp,
+    find_binary,
+    parse_compiled,
+)
+from tests.index_server import IndexServer
+
+AMD64 = PLATFORMS["amd64"]
+ARM64 = PLATFORMS["arm64"]
+OLD = datetime(2023, 1, 1, tzinfo=UTC)
+X86_TAG = "cp311-cp311-manylinux_2_17_x86_64"
+ARM_TAG = "cp311-cp311-manylinux_2_17_aarch64"
+DEAD_PROXY = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def _uv_stays_on_loopback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+        monkeypatch.setenv(name.lower(), DEAD_PROXY)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+
+
+@pytest.fixture
+def server() -> Iterator[IndexServer]:
+    with IndexServer() as running:
+        running.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
+        running.add("beta", "1.0", upload_time=OLD)
+        running.add("beta", "2.0", upload_time=datetime(2023, 10, 12, 23, 59, tzinfo=UTC))
+        running.add("beta", "3.0", upload_time=datetime(2023, 10, 13, 0, 0, 1, tzinfo=UTC))
+        running.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
+        running.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
+        running.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
+        yield running
+
+
+@pytest.fixture
+def uv() -> Uv:
+    return Uv(Runner(timeout=60))
+
+
+def requirements(tmp_path: Path, *lines: str, name: str = "requirements.txt") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def compile_on(
+    uv: Uv, server: IndexServer, tmp_path: Path, *lines: str, **options: object
+) -> CompileResult:
+    kwargs: dict[str, object] = {
+        "python_version": "3.11",
+        "platform": AMD64,
+        "index_url": server.url,
+        "cache_dir": tmp_path / "uv-cache",
+    }
+    kwargs.update(options)
+    return uv.compile(requirements(tmp_path, *lines), **kwargs)  # type: ignore[arg-type]
+
+
+# -- resolving -----------------------------------------------------------------------------------
+
+
+def test_compile_returns_the_pins_uv_chose(uv: Uv, server: IndexServer, tmp_path: Path) -> None:
+    result = compile_on(uv, server, tmp_path, "alpha")
+    assert dict(result.pins) == {"alpha": "1.0", "beta": "3.0"}
+    assert dict(result.hashes) == {"alpha": (), "beta": ()}
+    assert result.text.startswith("alpha==1.0\n")
+    assert result.argv[1:3] == ("pip", "compile")
+
+
+def test_a_platform_wheel_resolves_on_its_platform_only(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    assert compile_on(uv, server, tmp_path, "x86only").pins == {"x86only": "1.0"}
+    with pytest.raises(ResolutionFailed) as caught:
+        compile_on(uv, server, tmp_path, "x86only", platform=ARM64)
+    failure = caught.value
+    assert failure.exit_code == EXIT_PROBLEMS
+    assert (failure.python_version, failure.platform) == ("3.11", ARM64)
+    assert "No solution found" in failure.explanation
+    assert "x86only" in failure.explanation
+    assert "manylinux_2_17_x86_64" in failure.explanation  # uv's hint: where wheels exist
+    assert failure.message.startswith(f"no solution for Python 3.11 on {ARM64}:\n  ")
+
+
+def test_hashes_list_every_file_of_the_version(uv: Uv, server: IndexServer, tmp_path: Path) -> None:
+    amd = compile_on(uv, server, tmp_path, "native", generate_hashes=True)
+    arm = compile_on(uv, server, tmp_path, "native", platform=ARM64, generate_hashes=True)
+    assert amd.pins == arm.pins == {"native": "1.0"}
+    assert all(h.startswith("sha256:") for h in amd.hashes["native"])
+    assert set(amd.hashes["native"]) | set(arm.hashes["native"]) == set(
+        server_hashes(server, "native")
+    )
+
+
+def server_hashes(server: IndexServer, name: str) -> list[str]:
+    """The sha256 of every file the index lists for ``name``, read from the index itself."""
+    import hashlib
+
+    import httpx
+
+    page = httpx.get(
+        f"{server.url}{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    ).json()
+    found = []
+    for item in page["files"]:
+        data = httpx.get(f"{server.url}{name}/{item['url']}", follow_redirects=True).content
+        found.append("sha256:" + hashlib.sha256(data).hexdigest())
+    return found
+
+
+def test_a_constraints_file_bounds_the_resolution(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    constraints = requirements(tmp_path, "beta==1.0", name="constraints.txt")
+    result = compile_on(uv, server, tmp_path, "alpha", constraints=constraints)
+    assert dict(result.pins) == {"alpha": "1.0", "beta": "1.0"}
+
+
+def test_conflicting_pins_are_a_resolution_failure(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    constraints = requirements(tmp_path, "beta==1.0", name="constraints.txt")
+    with pytest.raises(ResolutionFailed) as caught:
+        compile_on(uv, server, tmp_path, "beta==2.0", constraints=constraints)
+    assert "beta" in caught.value.explanation
+
+
+@pytest.mark.parametrize(
+    ("day", "beta"),
+    [(date(2023, 10, 11), "1.0"), (date(2023, 10, 12), "2.0"), (date(2023, 10, 13), "3.0")],
+)
+def test_exclude_newer_keeps_what_was_uploaded_by_the_end_of_the_day_utc(
+    uv: Uv, server: IndexServer, tmp_path: Path, day: date, beta: str
+) -> None:
+    result = compile_on(uv, server, tmp_path, "beta", exclude_newer=day)
+    assert result.pins == {"beta": beta}
+
+
+def test_exclude_newer_explains_a_pin_uploaded_later(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    with pytest.raises(ResolutionFailed) as caught:
+        compile_on(uv, server, tmp_path, "beta==3.0", exclude_newer=date(2023, 10, 12))
+    assert "exclude-newer" in caught.value.explanation
+
+
+def test_exclude_newer_is_a_utc_timestamp() -> None:
+    assert exclude_newer_stamp(date(2023, 10, 12)) == "2023-10-13T00:00:00Z"
+    assert exclude_newer_stamp(date(2023, 12, 31)) == "2024-01-01T00:00:00Z"
+
+
+def test_offline_answers_from_uvs_cache_or_says_what_is_missing(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    with pytest.raises(OperationError, match="run once without --offline") as caught:
+        compile_on(uv, server, tmp_path, "alpha", offline=True)
+    assert not isinstance(caught.value, ResolutionFailed)
+    assert caught.value.exit_code == EXIT_FAILED
+    assert server.requests == []
+    online = compile_on(uv, server, tmp_path, "alpha")
+    server.clear_log()
+    assert compile_on(uv, server, tmp_path, "alpha", offline=True).pins == online.pins
+    assert server.requests == []
+
+
+def test_uv_sees_only_the_indexes_and_options_of_the_argv(
+    uv: Uv, server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's UV_* settings (an extra index, constraints, a cutoff) and a uv.toml in the
+    working directory do not reach the resolution."""
+    with IndexServer() as other:
+        other.add("beta", "9.0", upload_time=OLD)
+        monkeypatch.setenv("UV_EXTRA_INDEX_URL", other.url)
+        monkeypatch.setenv("UV_INDEX", other.url)
+        monkeypatch.setenv("UV_CONSTRAINT", str(requirements(tmp_path, "beta==1.0", name="c")))
+        monkeypatch.setenv("UV_EXCLUDE_NEWER", "2023-01-02T00:00:00Z")
+        (tmp_path / "uv.toml").write_text(f'extra-index-url = ["{other.url}"]\n')
+        monkeypatch.chdir(tmp_path)
+        assert compile_on(uv, server, tmp_path, "beta").pins == {"beta": "3.0"}
+        assert other.requests == []
+
+
+def test_extra_indexes_are_passed_on(uv: Uv, server: IndexServer, tmp_path: Path) -> None:
+    with IndexServer() as private:
+        private.add("gamma", "1.0", upload_time=OLD)
+        result = compile_on(uv, server, tmp_path, "gamma", extra_index_urls=[private.url])
+    assert result.pins == {"gamma": "1.0"}
+
+
+def test_another_failure_of_uv_is_an_operation_error(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    with pytest.raises(ProcessFailed) as caught:
+        compile_on(uv, server, tmp_path, "alpha==not a version")
+    assert caught.value.exit_code == EXIT_FAILED
+    assert "pip compile" in caught.value.message
+    assert "alpha==not a version" in caught.value.message
+
+
+# -- the argv, the binary and the environment ------------------------------------------------
+
+
+def test_the_argv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", "/etc/ssl/bundle.pem")
+    binary = tmp_path / "uv"
+    binary.write_text("")
+    uv = Uv(Runner(), binary, interpreter=Path("/usr/bin/python3"))
+    argv = uv.compile_argv(
+        Path("req.txt"),
+        python_version="3.11",
+        platform=ARM64,
+        constraints=Path("c.txt"),
+        index_url="https://pypi.org/simple",
+        extra_index_urls=["https://pip.example/v2/"],
+        exclude_newer=date(2023, 10, 12),
+        generate_hashes=True,
+        cache_dir=Path("/cache"),
+        offline=True,
+    )
+    assert argv == [
+        str(binary),
+        "pip",
+        "compile",
+        "req.txt",
+        "--no-config",
+        "--python",
+        "/usr/bin/python3",
+        "--python-version",
+        "3.11",
+        "--python-platform",
+        "aarch64-unknown-linux-gnu",
+        "--index-url",
+        "https://pypi.org/simple",
+        "--extra-index-url",
+        "https://pip.example/v2/",
+        "-c",
+        "c.txt",
+        "--exclude-newer",
+        "2023-10-13T00:00:00Z",
+        "--generate-hashes",
+        "--cache-dir",
+        "/cache",
+        "--offline",
+        "--no-header",
+        "--no-annotate",
+        "--quiet",
+        "--color",
+        "never",
+    ]
+
+
+def test_without_a_ca_bundle_uv_uses_the_system_trust_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    uv = Uv(Runner(), Path(sys.executable))
+    argv = uv.compile_argv(Path("r"), python_version="3.11", platform=AMD64, index_url="u")
+    assert "--native-tls" in argv
+    assert "-c" not in argv and "--exclude-newer" not in argv and "--offline" not in argv
+
+
+def test_the_environment_keeps_only_uvs_tuning() -> None:
+    env = environment(
+        {
+            "UV_INDEX_URL": "a",
+            "UV_EXTRA_INDEX_URL": "b",
+            "UV_CONSTRAINT": "c",
+            "UV_CACHE_DIR": "/cache",
+            "UV_NATIVE_TLS": "1",
+            "REQUESTS_CA_BUNDLE": "/bundle.pem",
+            "PATH": "/bin",
+        }
+    )
+    assert env == {
+        "UV_INDEX_URL": None,
+        "UV_EXTRA_INDEX_URL": None,
+        "UV_CONSTRAINT": None,
+        "UV_NO_CONFIG": "1",
+        "UV_PYTHON_DOWNLOADS": "never",
+        "NO_COLOR": "1",
+        "SSL_CERT_FILE": "/bundle.pem",  # the HTTP seam's trust, handed to uv
+    }
+    assert "SSL_CERT_FILE" not in environment({"SSL_CERT_FILE": "/a", "REQUESTS_CA_BUNDLE": "/b"})
+
+
+def test_the_binary_comes_from_the_uv_wheel() -> None:
+    from uv import find_uv_bin
+
+    assert find_binary() == Path(find_uv_bin())
+    assert Uv(Runner()).version()[0].isdigit()
+
+
+def test_without_the_uv_package_uv_on_path_is_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "uv", None)  # import uv fails
+    shim = tmp_path / "bin" / "uv"
+    shim.parent.mkdir()
+    shim.write_text("#!/bin/sh\necho 'uv 9.9.9'\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", str(shim.parent))
+    assert find_binary() == shim
+    assert Uv(Runner()).version() == "9.9.9"
+
+
+def test_without_uv_anywhere_the_error_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "uv", None)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(OperationError, match="pip install uv"):
+        find_binary()
+    with pytest.raises(OperationError, match="pip install uv"):
+        Uv(Runner(), tmp_path / "missing-uv").version()
+    with pytest.raises(OperationError) as caught:
+        Uv(Runner()).compile(tmp_path, python_version="3.11", platform=AMD64, index_url="u")
+    assert caught.value.message == uv_seam.INSTALL_HINT
+
+
+# -- reading uv's output -----------------------------------------------------------------------
+
+
+def test_parse_compiled_joins_continuations_and_reads_hashes() -> None:
+    text = (
+        "# a comment\n"
+        "Alpha_Pkg==1.0 \\\n"
+        "    --hash=sha256:aa \\\n"
+        "    --hash=sha256:bb\n"
+        "beta==2.0 ; python_version >= '3.8' \\\n"
+        "    --hash=sha256:cc\n"
+        "\n"
+        "gamma==3.0\n"
+        "    # via alpha-pkg\n"
+    )
+    pins, hashes = parse_compiled(text)
+    assert pins == {"alpha-pkg": "1.0", "beta": "2.0", "gamma": "3.0"}
+    assert hashes == {
+        "alpha-pkg": ("sha256:aa", "sha256:bb"),
+        "beta": ("sha256:cc",),
+        "gamma": (),
+    }
+
+
+def test_parse_compiled_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(OperationError, match="cannot read"):
+        parse_compiled("-e ./src\n")
