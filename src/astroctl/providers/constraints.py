@@ -210,14 +210,14 @@ def _fetch(
         raise OperationError(f"{shown_url(url)}: larger than {MAX_SIZE} bytes; not read")
     digest = _sha256(body)
     pins = parse_constraints(_text(body, url), shown_url(url))
-    fields = {"url": url, "sha256": digest, "etag": response.headers.get("ETag", "")}
+    fields = {"url": url, "etag": response.headers.get("ETag", "")}  # the cache sums the body
     try:
         cache.write(
             CACHE_NAMESPACE, entry_key("constraints", url), Entry(body, MappingProxyType(fields))
         )
     except OperationError as exc:
         notify(f"cannot cache the upstream constraints: {exc}")
-    previous = cached.get("sha256") if cached is not None else None
+    previous = _sha256(cached.body) if cached is not None else None
     changed = previous if previous is not None and previous != digest else None
     if changed is not None:
         notify(
@@ -364,6 +364,7 @@ class Inputs:
     index: IndexChoice | None = None  # the index uv resolved against (None: uv did not run)
     exclude_newer: date | None = None  # uv saw files uploaded by the end of this day only
     uv_version: str | None = None
+    extra_index_urls: tuple[str, ...] = ()  # $PIP_EXTRA_INDEX_URL's, then packages' own
 
 
 @dataclass(frozen=True)
@@ -457,6 +458,7 @@ def resolve(
         index if job is not None else None,
         options.exclude_newer if job is not None else None,
         job.uv_version() if job is not None else None,
+        job.extras if job is not None else (),
     )
     resolution = Resolution(release, python, upstream_url, upstream, merged, inputs, checks, hashes)
     return _with_text(resolution)
@@ -639,7 +641,7 @@ def header(resolution: Resolution) -> list[str]:
     if inputs.index is not None:
         cutoff = inputs.exclude_newer.isoformat() if inputs.exclude_newer else "no date cutoff"
         lines.append(f"  index:    {shown_url(inputs.index.url)} (files uploaded by {cutoff})")
-        lines.extend(f"            extra {shown_url(url)}" for url in inputs.index.extra_urls)
+        lines.extend(f"            extra {shown_url(url)}" for url in inputs.extra_index_urls)
     lines += _summary(merged, resolution)
     return lines
 

@@ -115,6 +115,7 @@ def payload(result: Resolution, path: str | None) -> dict[str, Any]:
         ],
         "hashes": result.hashes is not None,
         "index": inputs.index.url if inputs.index is not None else None,
+        "extra_index_urls": list(inputs.extra_index_urls),
         "exclude_newer": inputs.exclude_newer,
         "uv": inputs.uv_version,
     }

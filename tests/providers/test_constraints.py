@@ -1,0 +1,625 @@
+"""A release's constraint set: parse, fetch, overlay, render, and check with the real uv.
+
+Upstream files come from a small HTTP server on loopback (with ETags, so revalidation is seen)
+or from ``file://`` URLs; uv resolves against the loopback index of ``tests/index_server`` with
+every proxy pointed at a dead loopback port, so neither astroctl nor uv leaves the machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from astroctl import __version__
+from astroctl.errors import (
+    EXIT_FAILED,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    ChecksFailed,
+    InputError,
+    OperationError,
+)
+from astroctl.matrix.model import Matrix
+from astroctl.providers.constraints import (
+    ConstraintsDoNotInstall,
+    Inputs,
+    Options,
+    Override,
+    Pin,
+    Resolution,
+    UpstreamFile,
+    constraints_url,
+    fetch_upstream,
+    overlay,
+    parse_constraints,
+    pins_digest,
+    release_pins,
+    render,
+    resolve,
+    write,
+)
+from astroctl.providers.outdated import IndexChoice
+from astroctl.seams.http import Http, HttpSettings
+from astroctl.seams.process import Runner
+from astroctl.seams.uv import Uv
+from tests import factories
+from tests.helpers import assert_golden
+from tests.index_server import IndexServer
+
+FAST = HttpSettings(
+    timeout=5.0, connect_timeout=2.0, retries=0, backoff=0.01, max_backoff=0.01, max_retry_time=2.0
+)
+DEAD_PROXY = "http://127.0.0.1:9"
+OLD = datetime(2023, 1, 1, tzinfo=UTC)
+RELEASED = date(2023, 10, 12)
+X86_TAG = "cp311-cp311-manylinux_2_17_x86_64"
+ARM_TAG = "cp311-cp311-manylinux_2_17_aarch64"
+URL = "https://constraints.example/constraints-2.7.2/constraints-3.11.txt"
+
+
+# -- a constraints server ------------------------------------------------------------------------
+
+
+class ConstraintsServer:
+    """Serves ``files`` (path -> bytes) on 127.0.0.1 with an ETag; logs (path, If-None-Match,
+    status) for every request."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.log: list[tuple[str, str | None, int]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                body = server.files.get(self.path)
+                match = self.headers.get("If-None-Match")
+                etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"' if body is not None else ""
+                status = 404 if body is None else 304 if match == etag else 200
+                server.log.append((self.path, match, status))
+                self.send_response(status)
+                if body is not None:
+                    self.send_header("ETag", etag)
+                payload = body if status == 200 and body is not None else b""
+                if status != 304:
+                    self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture(autouse=True)
+def _sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No proxy for astroctl's own requests to loopback; uv's go nowhere but loopback."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+        monkeypatch.setenv(name.lower(), DEAD_PROXY)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def upstream_server() -> Iterator[ConstraintsServer]:
+    running = ConstraintsServer()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def http() -> Iterator[Http]:
+    with Http(FAST) as client:
+        yield client
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def test_parse_reads_pins_markers_comments_and_crlf() -> None:
+    text = (
+        "\ufeff# This constraints file was automatically generated\r\n"
+        "#\r\n"
+        "\r\n"
+        "Flask_AppBuilder==4.3.6\r\n"
+        "pywin32==306 ; sys_platform == 'win32'\r\n"
+        "   boto3 == 1.28.0   # the AWS SDK\r\n"
+        "zope.interface==6.1\r\n"
+    )
+    assert parse_constraints(text, "up") == (
+        Pin("flask-appbuilder", "4.3.6", None, 4),
+        Pin("pywin32", "306", 'sys_platform == "win32"', 5),
+        Pin("boto3", "1.28.0", None, 6),
+        Pin("zope-interface", "6.1", None, 7),
+    )
+
+
+def test_parse_an_empty_file_has_no_pins() -> None:
+    assert parse_constraints("# nothing\n\n", "up") == ()
+
+
+def test_every_malformed_line_is_named_by_its_number() -> None:
+    text = (
+        "ok==1.0\n"
+        "no-version\n"
+        "range>=1.0\n"
+        "wild==1.*\n"
+        "extra[s3]==1.0\n"
+        "url @ https://example.invalid/x.whl\n"
+        "badver==one\n"
+        "--index-url https://example.invalid/\n"
+        "ok==2.0\n"
+        "marker==1.0; nonsense here\n"
+    )
+    with pytest.raises(InputError) as caught:
+        parse_constraints(text, URL)
+    assert caught.value.exit_code == EXIT_USAGE
+    assert caught.value.message.splitlines() == [
+        f"{URL}: 9 malformed lines",
+        "  line 2: not an exact name==version pin: 'no-version'",
+        "  line 3: not an exact name==version pin: 'range>=1.0'",
+        "  line 4: not an exact name==version pin: 'wild==1.*'",
+        "  line 5: a constraint cannot name extras: 'extra[s3]==1.0'",
+        "  line 6: a URL is not a pin: 'url @ https://example.invalid/x.whl'",
+        "  line 7: not a name==version pin: 'badver==one'",
+        "  line 8: not a name==version pin: '--index-url https://example.invalid/'",
+        "  line 9: ok is pinned again (first on line 1)",
+        "  line 10: not a name==version pin: 'marker==1.0; nonsense here'",
+    ]
+
+
+def test_a_long_list_of_problems_is_cut_short() -> None:
+    text = "".join(f"bad line {n}\n" for n in range(30))
+    with pytest.raises(InputError) as caught:
+        parse_constraints(text, "up")
+    message = caught.value.message
+    assert message.splitlines()[0] == "up: 30 malformed lines"
+    assert message.splitlines()[-1] == "  ... and 10 more"
+
+
+def test_the_url_takes_the_public_airflow_version_and_the_python() -> None:
+    template = "https://x/constraints-{airflow}/constraints-{python}.txt"
+    assert constraints_url(template, "2.7.2+astro.1", "3.11") == (
+        "https://x/constraints-2.7.2/constraints-3.11.txt"
+    )
+    with pytest.raises(InputError, match="not a PEP 440 version"):
+        constraints_url(template, "two", "3.11")
+
+
+# -- the overlay ---------------------------------------------------------------------------------
+
+
+def test_the_release_wins_and_every_change_is_reported() -> None:
+    upstream = parse_constraints(
+        "amazon==8.7.0\nboto3==1.28.0\ncelery==5.3.4 ; python_version >= '3.8'\nhttp==4.5.2\n",
+        "up",
+    )
+    merged = overlay(upstream, {"amazon": "8.7.1", "celery": "5.3.5", "http": "4.5.2.0", "x": "1"})
+    assert merged.overrides == (
+        Override("amazon", "8.7.0", "8.7.1"),
+        Override("celery", "5.3.4", "5.3.5"),
+    )
+    assert merged.added == (Pin("x", "1"),)
+    assert merged.kept == 2  # boto3 untouched, http the same version spelled otherwise
+    assert [p.requirement for p in merged.pins] == [
+        "amazon==8.7.1",
+        "boto3==1.28.0",
+        'celery==5.3.5; python_version >= "3.8"',  # the upstream marker stays
+        "http==4.5.2.0",  # the release's spelling
+        "x==1",
+    ]
+
+
+def test_release_pins_include_airflow() -> None:
+    matrix = release_matrix({"astronomer-providers": "1.18.0"}, airflow="2.7.2+astro.1")
+    assert release_pins(matrix.releases[-1]) == {
+        "apache-airflow": "2.7.2+astro.1",
+        "astronomer-providers": "1.18.0",
+    }
+
+
+# -- the file ------------------------------------------------------------------------------------
+
+
+def release_matrix(
+    pins: dict[str, str],
+    *,
+    airflow: str = "2.7.2",
+    architectures: tuple[str, ...] = ("amd64", "arm64"),
+    released: date | None = RELEASED,
+    **top: Any,
+) -> Matrix:
+    """One 9.2.0 (Python 3.11 by default, also 3.10) with these pins."""
+    extra = {"released": released} if released is not None else {}
+    entry = factories.release("9.2.0", airflow, packages=pins, **extra)
+    lines = {9: factories.line(architectures=architectures)}
+    return factories.build(factories.document(entry, lines=lines, **top))
+
+
+SAMPLE = "amazon==8.7.0\nboto3==1.28.0\npywin32==306; sys_platform == 'win32'\n"
+
+
+def sample(hashes: dict[str, tuple[str, ...]] | None = None, text: str = SAMPLE) -> Resolution:
+    body = text.encode()
+    upstream = UpstreamFile(
+        URL, hashlib.sha256(body).hexdigest(), parse_constraints(text, URL), "network"
+    )
+    matrix = release_matrix({"amazon": "8.7.1", "astronomer-providers": "1.18.0"})
+    release = matrix.releases[-1]
+    resolution = Resolution(
+        release,
+        "3.11",
+        URL,
+        upstream,
+        overlay(upstream.pins, release_pins(release)),
+        Inputs("data/compatibility.toml"),
+        hashes=hashes,
+    )
+    return replace(resolution, text=render(resolution))
+
+
+def test_the_file_names_its_inputs_and_is_sorted() -> None:
+    text = sample().text.replace(f"astroctl {__version__} ", "astroctl VERSION ")
+    assert_golden("constraints/constraints-3.11.txt", text)
+
+
+def test_the_same_inputs_give_the_same_bytes() -> None:
+    first = sample().text
+    assert sample().text == first
+    reordered = sample(text="".join(reversed(SAMPLE.splitlines(keepends=True))))
+    assert reordered.text.split("\n\n", 1)[1] == first.split("\n\n", 1)[1]
+
+
+def test_the_header_names_the_digests() -> None:
+    resolution = sample()
+    header = resolution.text.split("\n\n", 1)[0]
+    assert f"sha256:{resolution.upstream.sha256}" in header  # type: ignore[union-attr]
+    assert f"pins sha256:{pins_digest(release_pins(resolution.release))}" in header
+    assert "release 9.2.0 (2023-10-12)" in header
+
+
+def test_hashes_are_written_in_pips_hash_checking_format() -> None:
+    text = sample({"amazon": ("sha256:aa", "sha256:bb"), "boto3": ("sha256:cc",)}).text
+    assert text.split("\n\n", 1)[1].splitlines() == [
+        "amazon==8.7.1 \\",
+        "    --hash=sha256:aa \\",
+        "    --hash=sha256:bb",
+        "apache-airflow==2.7.2",
+        "astronomer-providers==1.18.0",
+        "boto3==1.28.0 \\",
+        "    --hash=sha256:cc",
+        'pywin32==306; sys_platform == "win32"',
+    ]
+
+
+def test_write_is_atomic_and_refuses_a_missing_directory(tmp_path: Path) -> None:
+    resolution = sample()
+    path = write(resolution, tmp_path)
+    assert path == tmp_path / "constraints-3.11.txt"
+    assert path.read_text(encoding="utf-8") == resolution.text
+    assert [p.name for p in tmp_path.iterdir()] == ["constraints-3.11.txt"]
+    with pytest.raises(InputError, match="not a directory"):
+        write(resolution, tmp_path / "missing")
+
+
+# -- fetching ------------------------------------------------------------------------------------
+
+
+def test_fetch_caches_revalidates_and_answers_offline(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    body = b"amazon==8.7.0\n"
+    upstream_server.files["/c.txt"] = body
+    url = upstream_server.url("/c.txt")
+    first = fetch_upstream(url, http=http, cache_dir=tmp_path / "cache")
+    assert (first.origin, first.sha256) == ("network", hashlib.sha256(body).hexdigest())
+    assert first.pins == (Pin("amazon", "8.7.0", None, 1),)
+    again = fetch_upstream(url, http=http, cache_dir=tmp_path / "cache")
+    assert (again.origin, again.sha256, again.pins) == ("cache", first.sha256, first.pins)
+    assert [status for _, _, status in upstream_server.log] == [200, 304]
+    assert upstream_server.log[1][1] is not None  # If-None-Match sent
+    offline = fetch_upstream(url, http=None, cache_dir=tmp_path / "cache", offline=True)
+    assert (offline.origin, offline.sha256) == ("cache", first.sha256)
+    assert len(upstream_server.log) == 2
+
+
+def test_a_changed_upstream_file_is_noticed(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    upstream_server.files["/c.txt"] = b"amazon==8.7.0\n"
+    url = upstream_server.url("/c.txt")
+    old = fetch_upstream(url, http=http, cache_dir=tmp_path)
+    upstream_server.files["/c.txt"] = b"amazon==8.7.1\n"
+    notes: list[str] = []
+    new = fetch_upstream(url, http=http, cache_dir=tmp_path, notify=notes.append)
+    assert new.previous_sha256 == old.sha256 != new.sha256
+    assert new.pins[0].version == "8.7.1"
+    assert notes == [
+        f"{url} changed since it was cached (sha256 {old.sha256[:12]}... -> {new.sha256[:12]}...)"
+    ]
+
+
+def test_offline_without_a_cached_copy_says_so(tmp_path: Path) -> None:
+    with pytest.raises(OperationError, match="run once without --offline") as caught:
+        fetch_upstream(URL, http=None, cache_dir=tmp_path, offline=True)
+    assert caught.value.exit_code == EXIT_FAILED
+
+
+def test_a_missing_upstream_file_suggests_the_ways_out(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    with pytest.raises(OperationError) as caught:
+        fetch_upstream(upstream_server.url("/nope.txt"), http=http, cache_dir=tmp_path)
+    assert caught.value.exit_code == EXIT_FAILED
+    assert "HTTP 404" in caught.value.message
+    assert "--upstream none" in caught.value.message
+
+
+def test_an_unreachable_upstream_is_an_operation_error(http: Http, tmp_path: Path) -> None:
+    with pytest.raises(OperationError, match="cannot connect") as caught:
+        fetch_upstream("http://127.0.0.1:9/c.txt", http=http, cache_dir=tmp_path)
+    assert caught.value.exit_code == EXIT_FAILED
+
+
+def test_a_malformed_upstream_names_the_url_and_the_line(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    upstream_server.files["/c.txt"] = b"# ok\namazon==8.7.0\n<html>\n"
+    url = upstream_server.url("/c.txt")
+    with pytest.raises(InputError) as caught:
+        fetch_upstream(url, http=http, cache_dir=tmp_path)
+    assert caught.value.message.splitlines() == [
+        f"{url}: 1 malformed line",
+        "  line 3: not a name==version pin: '<html>'",
+    ]
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    upstream_server.files["/c.txt"] = b"amazon==8.7.0\n"
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    notes: list[str] = []
+    found = fetch_upstream(
+        upstream_server.url("/c.txt"), http=http, cache_dir=blocked, notify=notes.append
+    )
+    assert found.pins
+    assert notes and notes[0].startswith("cannot cache the upstream constraints:")
+
+
+def test_file_urls_are_read_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "constraints 3.11.txt"
+    path.write_bytes(b"amazon==8.7.0\r\n")
+    found = fetch_upstream(path.as_uri(), http=None, offline=True)
+    assert (found.origin, found.pins) == ("file", (Pin("amazon", "8.7.0", None, 1),))
+    with pytest.raises(OperationError, match="cannot read"):
+        fetch_upstream((tmp_path / "missing.txt").as_uri(), http=None)
+    with pytest.raises(InputError, match="names a local file"):
+        fetch_upstream("file://host/c.txt", http=None)
+    with pytest.raises(InputError, match="not an http"):
+        fetch_upstream("ftp://example.invalid/c.txt", http=None)
+    (tmp_path / "latin.txt").write_bytes(b"caf\xe9==1.0\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        fetch_upstream((tmp_path / "latin.txt").as_uri(), http=None)
+
+
+# -- resolving with uv ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def index() -> Iterator[IndexServer]:
+    """Airflow 2.7.2 (needs beta), alpha (needs beta), beta 1.0 / 2.0 / 3.0 (3.0 after the
+    release date), delta (needs beta<2), native (x86_64 and aarch64 wheels), x86only."""
+    with IndexServer() as running:
+        running.add("apache-airflow", "2.7.2", requires_dist=["beta>=1"], upload_time=OLD)
+        running.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
+        running.add("beta", "1.0", upload_time=OLD)
+        running.add("beta", "2.0", upload_time=OLD)
+        running.add("beta", "3.0", upload_time=datetime(2023, 10, 20, tzinfo=UTC))
+        running.add("delta", "1.0", requires_dist=["beta<2"], upload_time=OLD)
+        running.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
+        running.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
+        running.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
+        yield running
+
+
+def run_resolve(
+    matrix: Matrix,
+    index: IndexServer,
+    tmp_path: Path,
+    upstream_text: str | None,
+    notes: list[str] | None = None,
+    **options: Any,
+) -> Resolution:
+    if upstream_text is None:
+        options.setdefault("upstream", "none")
+    else:
+        source = tmp_path / "upstream-2.7.2-3.11.txt"
+        source.write_text(upstream_text, encoding="utf-8")
+        options.setdefault("upstream", f"file://{tmp_path}/upstream-{{airflow}}-{{python}}.txt")
+    options.setdefault("exclude_newer", matrix.releases[-1].released)
+    options.setdefault("uv_cache_dir", tmp_path / "uv-cache")
+    return resolve(
+        matrix,
+        matrix.releases[-1],
+        Options(**options),
+        http=None,
+        uv=Uv(Runner(timeout=60)),
+        index=IndexChoice(index.url, "--index-url"),
+        matrix_label="compatibility.toml",
+        notify=(notes if notes is not None else []).append,
+    )
+
+
+UPSTREAM = "alpha==1.0\nbeta==1.0\nnative==1.0\n"
+
+
+def test_a_set_that_installs_on_both_architectures(index: IndexServer, tmp_path: Path) -> None:
+    matrix = release_matrix({"beta": "2.0"})
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+    assert [(c.architecture, c.platform, c.ok) for c in result.checks] == [
+        ("amd64", "x86_64-unknown-linux-gnu", True),
+        ("arm64", "aarch64-unknown-linux-gnu", True),
+    ]
+    assert result.overlay.overrides == (Override("beta", "1.0", "2.0"),)
+    assert [p.requirement for p in result.pins] == [
+        "alpha==1.0",
+        "apache-airflow==2.7.2",
+        "beta==2.0",
+        "native==1.0",
+    ]
+    assert result.hashes is None
+    assert result.inputs.index == IndexChoice(index.url, "--index-url")
+    assert result.inputs.exclude_newer == RELEASED
+    assert "# Checked with uv " in result.text
+    assert "installs on linux/amd64, linux/arm64." in result.text
+
+
+def test_a_package_with_only_an_x86_64_wheel_fails_on_arm64(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    matrix = release_matrix({"x86only": "1.0"})
+    with pytest.raises(ConstraintsDoNotInstall) as caught:
+        run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+    failure = caught.value
+    assert failure.exit_code == EXIT_PROBLEMS
+    assert [(c.architecture, c.ok) for c in failure.checks] == [("amd64", True), ("arm64", False)]
+    lines = failure.message.splitlines()
+    assert lines[:3] == [
+        "the constraint set of Astro Runtime 9.2.0 for Python 3.11 does not install "
+        "(nothing written):",
+        "  amd64 (x86_64-unknown-linux-gnu): installs",
+        "  arm64 (aarch64-unknown-linux-gnu): no solution",
+    ]
+    assert "x86only" in failure.message and "manylinux_2_17_x86_64" in failure.message
+
+
+def test_an_architecture_the_release_does_not_ship_is_not_checked(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    matrix = release_matrix({"x86only": "1.0"}, architectures=("amd64",))
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+    assert [c.architecture for c in result.checks] == ["amd64"]
+
+
+def test_two_pins_in_conflict_fail_the_check(index: IndexServer, tmp_path: Path) -> None:
+    matrix = release_matrix({"beta": "2.0", "delta": "1.0"})  # delta needs beta<2
+    with pytest.raises(ConstraintsDoNotInstall) as caught:
+        run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+    assert [c.ok for c in caught.value.checks] == [False, False]
+    assert "delta" in caught.value.message and "beta" in caught.value.message
+
+
+def test_a_pin_uploaded_after_the_release_date_fails_the_check(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    matrix = release_matrix({"beta": "3.0"})
+    with pytest.raises(ConstraintsDoNotInstall, match="exclude-newer"):
+        run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+    later = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True, exclude_newer=None)
+    assert all(c.ok for c in later.checks)
+
+
+def test_hashes_hold_for_both_architectures(index: IndexServer, tmp_path: Path) -> None:
+    matrix = release_matrix({})
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, hashes=True)
+    assert result.hashes is not None
+    assert set(result.hashes) == {"alpha", "apache-airflow", "beta", "native"}
+    assert len(result.hashes["native"]) == 2  # the x86_64 wheel and the aarch64 wheel
+    assert len(result.hashes["alpha"]) == 1
+    native = result.text.split("native==1.0 \\\n", 1)[1].splitlines()[:2]
+    assert [line.split(":")[0] for line in native] == ["    --hash=sha256", "    --hash=sha256"]
+    assert native[0].endswith(" \\") and not native[1].endswith("\\")
+
+
+def test_what_the_set_does_not_pin_is_reported(index: IndexServer, tmp_path: Path) -> None:
+    notes: list[str] = []
+    result = run_resolve(release_matrix({}), index, tmp_path, "alpha==1.0\n", notes, check=True)
+    assert [c.unpinned for c in result.checks] == [("beta==2.0",), ("beta==2.0",)]
+    assert notes == [
+        "amd64: the set does not pin what it needs: beta==2.0",
+        "arm64: the set does not pin what it needs: beta==2.0",
+    ]
+
+
+def test_a_package_from_a_private_index_is_found_there(tmp_path: Path, index: IndexServer) -> None:
+    with IndexServer() as private:
+        private.add("logging", "1.3.0", upload_time=OLD)
+        matrix = release_matrix({"logging": "1.3.0"}, packages={"logging": {"index": private.url}})
+        result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+        assert f"extra {private.url}" in result.text
+    assert all(c.ok for c in result.checks)
+
+
+def test_upstream_none_freezes_the_resolution_as_of_the_release_date(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    matrix = release_matrix({"alpha": "1.0"})
+    result = run_resolve(matrix, index, tmp_path, None)
+    assert result.upstream is None and result.upstream_url is None
+    assert [p.requirement for p in result.pins] == [
+        "alpha==1.0",
+        "apache-airflow==2.7.2",
+        "beta==2.0",  # 3.0 came out after the release
+    ]
+    assert result.overlay.overrides == ()
+    assert "upstream: none; resolved by uv" in result.text
+    unreleased = run_resolve(release_matrix({"alpha": "1.0"}, released=None), index, tmp_path, None)
+    assert "beta==3.0" in unreleased.text
+    assert "files uploaded by no date cutoff" in unreleased.text
+
+
+def test_upstream_none_with_pins_in_conflict_fails(index: IndexServer, tmp_path: Path) -> None:
+    matrix = release_matrix({"beta": "2.0", "delta": "1.0"})
+    with pytest.raises(ChecksFailed) as caught:
+        run_resolve(matrix, index, tmp_path, None)
+    assert caught.value.exit_code == EXIT_PROBLEMS
+    assert caught.value.message.startswith(
+        "the pins of Astro Runtime 9.2.0 do not resolve together for Python 3.11"
+    )
+
+
+def test_the_python_must_be_one_the_release_ships(index: IndexServer, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"ships Python 3\.10, 3\.11, not 3\.12"):
+        run_resolve(release_matrix({}), index, tmp_path, UPSTREAM, python="3.12")
+
+
+def test_without_uv_nothing_that_needs_it_runs(tmp_path: Path) -> None:
+    matrix = release_matrix({})
+    with pytest.raises(OperationError, match="uv is needed"):
+        resolve(
+            matrix,
+            matrix.releases[-1],
+            Options(upstream="none"),
+            http=None,
+            uv=None,
+            index=IndexChoice("http://127.0.0.1:9/simple/", "--index-url"),
+            matrix_label="m",
+        )
