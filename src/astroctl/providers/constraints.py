@@ -393,6 +393,20 @@ class Resolution:
     def pins(self) -> tuple[Pin, ...]:
         return self.overlay.pins
 
+    @property
+    def shown_upstream_url(self) -> str | None:
+        """The upstream URL as output may show it (no user name or password)."""
+        return shown_url(self.upstream_url) if self.upstream_url is not None else None
+
+    @property
+    def shown_index_url(self) -> str | None:
+        index = self.inputs.index
+        return shown_url(index.url) if index is not None else None
+
+    @property
+    def shown_extra_index_urls(self) -> tuple[str, ...]:
+        return tuple(shown_url(url) for url in self.inputs.extra_index_urls)
+
 
 @dataclass(frozen=True)
 class Options:

@@ -42,9 +42,9 @@ def summary(result: Resolution, path: str | None) -> list[str]:
         f"{len(merged.overrides)} overridden, {len(merged.added)} added by the release)"
     ]
     upstream = result.upstream
-    if upstream is not None and result.upstream_url is not None:
+    if upstream is not None and result.shown_upstream_url is not None:
         origin = _ORIGINS.get(upstream.origin, upstream.origin)
-        lines.append(f"upstream: {result.upstream_url} ({origin}, sha256:{upstream.sha256})")
+        lines.append(f"upstream: {result.shown_upstream_url} ({origin}, sha256:{upstream.sha256})")
         if upstream.previous_sha256 is not None:
             lines.append(f"upstream changed since cached: was sha256:{upstream.previous_sha256}")
     else:
@@ -67,8 +67,7 @@ def summary(result: Resolution, path: str | None) -> list[str]:
 
 
 def _cutoff(result: Resolution) -> str:
-    index = result.inputs.index
-    on = index.url if index is not None else "the index"
+    on = result.shown_index_url or "the index"
     day = result.inputs.exclude_newer
     return f"uv {result.inputs.uv_version}, {on}, " + (
         f"files uploaded by {day.isoformat()}" if day is not None else "no date cutoff"
@@ -94,7 +93,7 @@ def payload(result: Resolution, path: str | None) -> dict[str, Any]:
         "upstream": None
         if upstream is None
         else {
-            "url": result.upstream_url,
+            "url": result.shown_upstream_url,
             "sha256": upstream.sha256,
             "origin": upstream.origin,
             "previous_sha256": upstream.previous_sha256,
@@ -114,8 +113,9 @@ def payload(result: Resolution, path: str | None) -> dict[str, Any]:
             for c in result.checks
         ],
         "hashes": result.hashes is not None,
-        "index": inputs.index.url if inputs.index is not None else None,
-        "extra_index_urls": list(inputs.extra_index_urls),
+        "index": result.shown_index_url,
+        "index_origin": inputs.index.origin if inputs.index is not None else None,
+        "extra_index_urls": list(result.shown_extra_index_urls),
         "exclude_newer": inputs.exclude_newer,
         "uv": inputs.uv_version,
     }

@@ -1,0 +1,326 @@
+"""``astroctl constraints resolve`` through the real entry point.
+
+The upstream constraints file is served over loopback HTTP by the index server (``/files/``),
+and uv resolves against that same index; every proxy points at a dead loopback port (with only
+loopback exempt), so neither astroctl nor the uv it runs can reach the internet. Rewrite the
+goldens with ``ASTROCTL_UPDATE_GOLDEN=1 .venv/bin/pytest tests/cli/test_constraints.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from astroctl import __version__
+from tests import factories
+from tests.helpers import FORMATS, Invoke, Result, assert_golden, ok
+from tests.index_server import Fault, IndexServer
+
+DEAD_PROXY = "http://127.0.0.1:9"
+OLD = datetime(2023, 1, 1, tzinfo=UTC)
+X86_TAG = "cp311-cp311-manylinux_2_17_x86_64"
+ARM_TAG = "cp311-cp311-manylinux_2_17_aarch64"
+UPSTREAM = b"# Airflow's constraints\r\nalpha==1.0\r\nbeta==1.0\r\nnative==1.0\r\n"
+UPSTREAM_FILE = "constraints-2.7.2-3.11.txt"
+
+
+@dataclass(frozen=True)
+class World:
+    index: IndexServer
+    matrix: Path
+    directory: Path
+
+    @property
+    def upstream_url(self) -> str:
+        return f"{self.index.base}/files/{UPSTREAM_FILE}"
+
+    def normalise(self, text: str) -> str:
+        """Output without what changes between runs: the port, the uv version, tmp paths."""
+        uv = json.loads(text)["uv"] if text.startswith("{") else None
+        text = text.replace(self.index.base, "http://127.0.0.1:PORT")
+        text = text.replace(str(self.directory), "TMP")
+        text = text.replace(f"astroctl {__version__} ", "astroctl VERSION ")
+        return re.sub(r"uv \d+\.\d+\.\d+", "uv VERSION", text).replace(
+            f'"uv": "{uv}"', '"uv": "VERSION"'
+        )
+
+
+def matrix_text(index: IndexServer, **releases: dict[str, str]) -> str:
+    entries = [
+        factories.release(version, "2.7.2", released=date(2023, 10, 12), packages=pins)
+        for version, pins in releases.items()
+    ]
+    doc = factories.document(
+        *entries,
+        upstream={
+            "constraints_url": f"{index.base}/files/constraints-{{airflow}}-{{python}}.txt",
+            "index_url": index.url,
+        },
+    )
+    return factories.toml_text(doc)
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """9.2.0 overrides beta and adds delta-free pins; 9.3.0 adds a package with only an x86_64
+    wheel; 9.4.0 pins two packages in conflict."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+        monkeypatch.setenv(name.lower(), DEAD_PROXY)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with IndexServer() as index:
+        index.add("apache-airflow", "2.7.2", requires_dist=["beta>=1"], upload_time=OLD)
+        index.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
+        index.add("beta", "1.0", upload_time=OLD)
+        index.add("beta", "2.0", upload_time=OLD)
+        index.add("beta", "3.0", upload_time=datetime(2023, 10, 20, tzinfo=UTC))
+        index.add("delta", "1.0", requires_dist=["beta<2"], upload_time=OLD)
+        index.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
+        index.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
+        index.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
+        index.add_file("constraints", UPSTREAM_FILE, UPSTREAM)
+        path = tmp_path / "compatibility.toml"
+        path.write_text(
+            matrix_text(
+                index,
+                **{
+                    "9.2.0": {"beta": "2.0"},
+                    "9.3.0": {"beta": "2.0", "x86only": "1.0"},
+                    "9.4.0": {"beta": "2.0", "delta": "1.0"},
+                },
+            ),
+            encoding="utf-8",
+        )
+        yield World(index, path, tmp_path)
+
+
+def failed(result: Result, code: int) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def payload(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(ok(result))
+    return data
+
+
+RESOLVE = ("constraints", "resolve")
+
+
+# -- goldens ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "ext"), FORMATS)
+def test_golden(invoke: Invoke, world: World, fmt: str, ext: str) -> None:
+    result = invoke(*RESOLVE, "9.2.0", "--check", "--format", fmt, matrix=world.matrix)
+    assert_golden(f"constraints/resolve_9.2.0_check.{ext}", world.normalise(ok(result)))
+    written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    assert_golden("constraints/resolve_9.2.0_check.constraints.txt", world.normalise(written))
+
+
+# -- what it writes -----------------------------------------------------------------------------
+
+
+def test_the_file_is_written_into_the_output_directory_the_same_every_time(
+    invoke: Invoke, world: World
+) -> None:
+    out = world.directory / "out"
+    out.mkdir()
+    data = payload(invoke(*RESOLVE, "9.2", "-o", out, "-f", "json", matrix=world.matrix))
+    path = out / "constraints-3.11.txt"
+    assert data["path"] == "out/constraints-3.11.txt"
+    first = path.read_bytes()
+    assert first.endswith(b"\nalpha==1.0\napache-airflow==2.7.2\nbeta==2.0\nnative==1.0\n")
+    assert b"\r" not in first
+    ok(invoke(*RESOLVE, "9.2", "-o", out, "-f", "json", matrix=world.matrix))
+    assert path.read_bytes() == first
+    assert sorted(p.name for p in out.iterdir()) == ["constraints-3.11.txt"]
+
+
+def test_the_json_report(invoke: Invoke, world: World) -> None:
+    data = payload(invoke(*RESOLVE, "9.2.0", "-f", "json", matrix=world.matrix))
+    assert data["release"] == "9.2.0"
+    assert (data["airflow"], data["python"], data["file"]) == (
+        "2.7.2",
+        "3.11",
+        "constraints-3.11.txt",
+    )
+    assert data["upstream"]["url"] == world.upstream_url
+    assert data["upstream"]["origin"] == "network"
+    assert data["overrides"] == [{"package": "beta", "upstream": "1.0", "release": "2.0"}]
+    assert data["added"] == [{"package": "apache-airflow", "version": "2.7.2"}]
+    assert (data["pins"], data["kept"]) == (4, 2)
+    assert (data["checks"], data["hashes"], data["uv"]) == ([], False, None)
+
+
+def test_output_dash_prints_the_file_and_reports_on_stderr(invoke: Invoke, world: World) -> None:
+    result = invoke(*RESOLVE, "9.2.0", "--output", "-", matrix=world.matrix)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("# Constraints of Astro Runtime 9.2.0")
+    assert result.stdout.endswith("beta==2.0\nnative==1.0\n")
+    assert result.stderr.startswith("printed constraints-3.11.txt: 4 pins")
+    assert not (world.directory / "constraints-3.11.txt").exists()
+
+
+def test_hashes_for_both_architectures(invoke: Invoke, world: World) -> None:
+    data = payload(invoke(*RESOLVE, "9.2.0", "--hashes", "-f", "json", matrix=world.matrix))
+    assert data["hashes"] is True
+    assert [c["architecture"] for c in data["checks"]] == ["amd64", "arm64"]
+    text = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    native = text.split("native==1.0 \\\n", 1)[1].splitlines()
+    assert len(native) == 2 and all(line.startswith("    --hash=sha256:") for line in native)
+
+
+def test_upstream_none_resolves_the_whole_set(invoke: Invoke, world: World) -> None:
+    args = (*RESOLVE, "9.2.0", "--upstream", "none", "-f", "json")
+    data = payload(invoke(*args, matrix=world.matrix))
+    assert data["upstream"] is None
+    assert data["index"] == world.index.url
+    text = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    assert text.split("\n\n", 1)[1] == "apache-airflow==2.7.2\nbeta==2.0\n"
+    assert world.index.count(f"/files/{UPSTREAM_FILE}") == 0
+
+
+def test_the_index_comes_from_pip_index_url_before_the_matrix(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.matrix.write_text(
+        world.matrix.read_text(encoding="utf-8").replace(
+            world.index.url, "http://127.0.0.1:9/simple/"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PIP_INDEX_URL", world.index.url)
+    data = payload(invoke(*RESOLVE, "9.2.0", "--check", "-f", "json", matrix=world.matrix))
+    assert data["index"] == world.index.url
+    assert all(check["ok"] for check in data["checks"])
+
+
+def test_offline_after_one_online_run_asks_nothing(invoke: Invoke, world: World) -> None:
+    args = (*RESOLVE, "9.2.0", "--check", "-f", "json")
+    ok(invoke(*args, matrix=world.matrix))
+    written = (world.directory / "constraints-3.11.txt").read_bytes()
+    world.index.clear_log()
+    data = payload(invoke(*args, "--offline", matrix=world.matrix))
+    assert data["upstream"]["origin"] == "cache"
+    assert world.index.requests == []
+    assert (world.directory / "constraints-3.11.txt").read_bytes() == written
+
+
+def test_a_file_url_upstream(invoke: Invoke, world: World) -> None:
+    source = world.directory / "up-2.7.2-3.11.txt"
+    source.write_bytes(b"alpha==1.0\n")
+    template = f"file://{world.directory}/up-{{airflow}}-{{python}}.txt"
+    data = payload(
+        invoke(*RESOLVE, "9.2.0", "--upstream", template, "-f", "json", matrix=world.matrix)
+    )
+    assert (data["upstream"]["origin"], data["pins"]) == ("file", 3)
+
+
+def test_credentials_in_urls_never_reach_the_output(invoke: Invoke, world: World) -> None:
+    template = world.upstream_url.replace("http://", "http://user:s3cret@").replace(
+        "2.7.2-3.11", "{airflow}-{python}"
+    )
+    index = world.index.url.replace("http://", "http://user:s3cret@")
+    args = (*RESOLVE, "9.2.0", "--upstream", template, "--index-url", index, "--check")
+    for fmt in ("json", "table", "markdown"):
+        report = ok(invoke(*args, "-f", fmt, matrix=world.matrix))
+        assert "s3cret" not in report and "127.0.0.1" in report
+    written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    assert "s3cret" not in written and "127.0.0.1" in written
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+def test_a_set_that_does_not_install_on_arm64_exits_3(invoke: Invoke, world: World) -> None:
+    stderr = failed(invoke(*RESOLVE, "9.3.0", "--check", matrix=world.matrix), 3)
+    assert stderr.startswith(
+        "astroctl: error: the constraint set of Astro Runtime 9.3.0 for Python 3.11 does not "
+        "install (nothing written):\n"
+        "  amd64 (x86_64-unknown-linux-gnu): installs\n"
+        "  arm64 (aarch64-unknown-linux-gnu): no solution\n"
+    )
+    assert "x86only" in stderr and "manylinux_2_17_x86_64" in stderr  # uv's own explanation
+    assert not (world.directory / "constraints-3.11.txt").exists()
+
+
+def test_two_pins_in_conflict_exit_3(invoke: Invoke, world: World) -> None:
+    stderr = failed(invoke(*RESOLVE, "9.4.0", "--check", matrix=world.matrix), 3)
+    assert "amd64 (x86_64-unknown-linux-gnu): no solution" in stderr
+    assert "delta" in stderr
+
+
+def test_without_check_a_broken_set_is_still_written(invoke: Invoke, world: World) -> None:
+    ok(invoke(*RESOLVE, "9.3.0", matrix=world.matrix))
+    assert (world.directory / "constraints-3.11.txt").is_file()
+
+
+BAD = [
+    (("9.9.9",), "no release matches '9.9.9'"),
+    (("9.2.0", "--python", "3.12"), "--python '3.12': 9.2.0 ships Python 3.10, 3.11, not 3.12"),
+    (("9.2.0", "--output", "missing"), "--output missing: no such directory"),
+    (("9.2.0", "--exclude-newer", "yesterday"), "--exclude-newer 'yesterday' is not a date"),
+    (("9.2.0", "--upstream", "ftp://example.invalid/c.txt"), "not an http(s) or file URL"),
+    (("9.2.0", "-f", "yaml"), "--format 'yaml' is not a format"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2(
+    invoke: Invoke, world: World, args: tuple[str, ...], message: str
+) -> None:
+    stderr = failed(invoke(*RESOLVE, *args, matrix=world.matrix), 2)
+    assert message in stderr
+
+
+def test_a_malformed_upstream_file_exits_2_naming_the_line(invoke: Invoke, world: World) -> None:
+    world.index.add_file("constraints", UPSTREAM_FILE, b"alpha==1.0\r\n\r\nbeta>=1\r\n")
+    stderr = failed(invoke(*RESOLVE, "9.2.0", matrix=world.matrix), 2)
+    assert stderr == (
+        f"astroctl: error: {world.upstream_url}: 1 malformed line\n"
+        "  line 3: not an exact name==version pin: 'beta>=1'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault.not_found(), "HTTP 404 Not Found: upstream publishes no constraints"),
+        (Fault.error(403), "HTTP 403 Forbidden"),
+    ],
+)
+def test_an_upstream_that_cannot_be_fetched_exits_1(
+    invoke: Invoke, world: World, fault: Fault, message: str
+) -> None:
+    world.index.fail(f"/files/{UPSTREAM_FILE}", fault)
+    stderr = failed(invoke(*RESOLVE, "9.2.0", matrix=world.matrix), 1)
+    assert message in stderr
+
+
+def test_offline_without_a_cache_exits_1(invoke: Invoke, world: World) -> None:
+    stderr = failed(invoke(*RESOLVE, "9.2.0", "--offline", matrix=world.matrix), 1)
+    assert "not in the cache" in stderr and "run once without --offline" in stderr
+    assert world.index.requests == []
+
+
+def test_help(invoke: Invoke) -> None:
+    result = invoke(*RESOLVE, "-h", matrix=None)
+    assert result.exit_code == 0
+    for option in ("--python X.Y", "--output DIR", "--hashes", "--check", "--upstream URL|none"):
+        assert option in result.stdout
