@@ -8,7 +8,8 @@ only counted); the lines under it say where the file went, where the upstream fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from astroctl.render import streams, table
@@ -18,7 +19,9 @@ from astroctl.render.table import Grid
 if TYPE_CHECKING:  # only annotations: the render layer loads no core module at start-up
     from astroctl.providers.constraints import Resolution
 
-_ORIGINS = {"network": "fetched", "cache": "from the cache", "file": "read from a file"}
+_ORIGINS: Mapping[str, str] = MappingProxyType(
+    {"network": "fetched", "cache": "from the cache", "file": "read from a file"}
+)
 
 
 def _plural(count: int, noun: str) -> str:
