@@ -194,6 +194,9 @@ def test_upstream_none_resolves_the_whole_set(invoke: Invoke, world: World) -> N
     text = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
     assert text.split("\n\n", 1)[1] == "apache-airflow==2.7.2\nbeta==2.0\n"
     assert world.index.count(f"/files/{UPSTREAM_FILE}") == 0
+    assert "# 2 pins resolved by uv, the release's 2 among them.\n" in text
+    table = ok(invoke(*RESOLVE, "9.2.0", "--upstream", "none", matrix=world.matrix))
+    assert "wrote constraints-3.11.txt: 2 pins (resolved by uv)\n" in table
 
 
 def test_the_index_comes_from_pip_index_url_before_the_matrix(

@@ -661,11 +661,15 @@ def header(resolution: Resolution) -> list[str]:
 
 
 def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
-    lines = [
-        "",
-        f"{len(merged.pins)} pins: {merged.kept} as upstream, {len(merged.overrides)} "
-        f"overridden and {len(merged.added)} added by the release.",
-    ]
+    if resolution.upstream is None:
+        pinned = len(release_pins(resolution.release))
+        counts = f"{len(merged.pins)} pins resolved by uv, the release's {pinned} among them."
+    else:
+        counts = (
+            f"{len(merged.pins)} pins: {merged.kept} as upstream, {len(merged.overrides)} "
+            f"overridden and {len(merged.added)} added by the release."
+        )
+    lines = ["", counts]
     if merged.overrides:
         lines.append("Overridden by the release (upstream -> release):")
         lines.extend(f"  {o.package} {o.upstream} -> {o.release}" for o in merged.overrides)

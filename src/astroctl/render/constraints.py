@@ -40,10 +40,14 @@ def summary(result: Resolution, path: str | None) -> list[str]:
     """The lines under the table: the file, the upstream, the check and the hashes."""
     merged = result.overlay
     where = f"wrote {path}" if path is not None else f"printed {result.filename}"
-    lines = [
-        f"{where}: {_plural(len(merged.pins), 'pin')} ({merged.kept} as upstream, "
-        f"{len(merged.overrides)} overridden, {len(merged.added)} added by the release)"
-    ]
+    if result.upstream is None:
+        counts = "resolved by uv"
+    else:
+        counts = (
+            f"{merged.kept} as upstream, {len(merged.overrides)} overridden, "
+            f"{len(merged.added)} added by the release"
+        )
+    lines = [f"{where}: {_plural(len(merged.pins), 'pin')} ({counts})"]
     upstream = result.upstream
     if upstream is not None and result.shown_upstream_url is not None:
         origin = _ORIGINS.get(upstream.origin, upstream.origin)
