@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -479,8 +479,6 @@ def resolve(
 
 
 def _with_text(resolution: Resolution) -> Resolution:
-    from dataclasses import replace
-
     return replace(resolution, text=render(resolution))
 
 
