@@ -19,7 +19,16 @@ from astroctl.render import streams
 # The commands in the order help lists them. A run registers only the one it names (importing
 # the others' modules and building their options costs start-up time); help, completion and an
 # unknown command get them all.
-COMMANDS = ("matrix", "lifecycle", "providers", "constraints", "release", "notes", "changes")
+COMMANDS = (
+    "matrix",
+    "lifecycle",
+    "providers",
+    "constraints",
+    "release",
+    "notes",
+    "changes",
+    "tags",
+)
 
 
 def _register(app: typer.Typer, name: str) -> None:
@@ -51,6 +60,10 @@ def _register(app: typer.Typer, name: str) -> None:
         from astroctl.commands import notes
 
         app.add_typer(notes.changes_app, name="changes")
+    elif name == "tags":
+        from astroctl.commands import images
+
+        app.command("tags", cls=Command, short_help=images.TAGS_SUMMARY)(images.tags)
 
 
 def build_app(names: Sequence[str] = COMMANDS) -> typer.Typer:
