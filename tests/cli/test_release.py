@@ -15,7 +15,7 @@ import pytest
 from astroctl.matrix import store
 from astroctl.release import changelog
 from astroctl.release.history import predecessor
-from tests.helpers import SNAPSHOT, Invoke
+from tests.helpers import REPO, SNAPSHOT, Invoke
 
 DAY = "2024-08-20"  # inside line 11's maintenance (it ends 2025-10-31)
 
@@ -251,7 +251,21 @@ def test_a_dirty_tree_is_refused_with_git(invoke: Invoke, project: Path) -> None
         (("--set", "apache-airflow-providers-amazn==8.28.0"), "did you mean"),
         (("--set", "foo"), "is not PKG==VERSION"),
         (("--set", "apache-airflow-providers-amazon==eight"), "PEP 440"),
-        (("--unset", "not-there"), "is not a package"),
+        (("--unset", "not-there"), "'not-there' is not pinned in 11.8.0"),
+        (("--set", "apache-airflow==2.9.4"), "not a package pin: use --airflow"),
+        (("--add", "apache-airflow==2.10.0"), "not a package pin: use --airflow"),
+        (
+            (
+                "--set",
+                "apache-airflow-providers-amazon==8.28.0",
+                "--set",
+                "apache-airflow-providers-amazon==8.29.0",
+            ),
+            "set twice",
+        ),
+        (("--date", "20240820"), "--date '20240820' is not a date"),
+        (("--date", "2024-06-01"), "is before 2024-08-09, when 11.8.0"),
+        (("--channel", "lts"), "only a major release starts one"),
         (("--airflow", "2.10.0"), "needs a major release"),
         (("--airflow", "2.9.1"), "goes backwards"),
         (("--line", "13"), "line '13' has no releases"),
@@ -412,3 +426,75 @@ def test_a_changelog_that_cannot_be_parsed_stops_the_release(invoke: Invoke, pro
     assert code == 2, err
     assert "CHANGELOG.md" in err and "line" in err
     assert snapshot_of(project) == before
+
+
+def test_a_final_after_candidates_folds_their_notes(invoke: Invoke, project: Path) -> None:
+    run(invoke, project, "changes", "add", "breaking", "Dropped Python 3.8 images")
+    code, out, err = run(
+        invoke,
+        project,
+        "release",
+        "major",
+        "--pre",
+        "rc",
+        "--airflow",
+        "2.10.0",
+        "--date",
+        DAY,
+        "--yes",
+        "-f",
+        "json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["version"] == "12.0.0-rc.1"
+    code, out, err = run(
+        invoke, project, "release", "major", "--pre", "rc", "--date", DAY, "--yes", "-f", "json"
+    )
+    assert code == 0, err  # a line holding only its candidates gets the next one
+    assert json.loads(out)["version"] == "12.0.0-rc.2"
+    code, out, err = run(invoke, project, "release", "major", "--date", DAY, "--yes", "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["version"] == "12.0.0"
+    assert release_entry(project, "12.0.0")["notes"] == [("breaking", "Dropped Python 3.8 images")]
+    log = (project / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## Astro Runtime 12.0.0-rc." not in log
+    assert "Dropped Python 3.8 images" in log.split("## Astro Runtime 12.0.0\n", 1)[1]
+
+
+def test_a_yanked_candidate_is_not_promoted(invoke: Invoke, project: Path) -> None:
+    run(invoke, project, "release", "minor", "--pre", "rc", "--date", DAY, "--yes")
+    path = project / "data" / "compatibility.toml"
+    text = path.read_text(encoding="utf-8").replace(
+        'version = "11.9.0-rc.1"\n', 'version = "11.9.0-rc.1"\nyanked = "broken build"\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    code, _, err = run(invoke, project, "release", "promote", "11.9.0-rc.1", "--date", DAY, "--yes")
+    assert code == 2
+    assert "11.9.0-rc.1 is yanked (broken build); it cannot be promoted" in err
+
+
+def test_a_broken_changelog_fails_the_dry_run_too(invoke: Invoke, project: Path) -> None:
+    (project / "CHANGELOG.md").write_text("garbage\n", encoding="utf-8")
+    code, _, err = run(invoke, project, "release", "minor", "--date", DAY, "--dry-run")
+    assert code == 2
+    assert "CHANGELOG.md" in err
+
+
+def test_changes_add_refuses_the_embedded_matrix(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("changes", "add", "bugfix", "x", matrix=None)
+    assert result.exit_code == 2
+    assert "refusing to write the embedded default" in result.stderr
+    assert not (REPO / "changes").exists()
+
+
+def test_notes_check_without_a_changelog_says_so(invoke: Invoke, project: Path) -> None:
+    (project / "CHANGELOG.md").unlink()
+    code, _, err = run(invoke, project, "notes", "--check")
+    assert code == 2
+    assert "no changelog to check" in err
+
+
+def test_audit_latest_audits_one_release(invoke: Invoke) -> None:
+    result = invoke("release", "audit", "latest", "-f", "json", matrix=SNAPSHOT)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["checked"] == 1

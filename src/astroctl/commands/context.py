@@ -55,14 +55,15 @@ class Context:
     debug: bool = False
     process: ProcessRunner | None = field(default=None, repr=False)
     http: HttpClient | None = field(default=None, repr=False)
+    _source: MatrixSource | None = field(default=None, repr=False)
     _loaded: tuple[MatrixSource, Matrix] | None = field(default=None, repr=False)
 
-    def runner(self, *, dry_run: bool = False) -> ProcessRunner:
+    def runner(self) -> ProcessRunner:
         """The one subprocess runner; streamed child output goes to stderr."""
         if self.process is None:
             from astroctl.seams.process import Runner
 
-            self.process = Runner(dry_run=dry_run, echo=streams.note)
+            self.process = Runner(echo=streams.note)
         return self.process
 
     def client(self) -> HttpClient:
@@ -74,9 +75,12 @@ class Context:
         return self.http
 
     def source(self) -> MatrixSource:
-        from astroctl.matrix import store
+        """Where the matrix is (located once per run)."""
+        if self._source is None:
+            from astroctl.matrix import store
 
-        return store.locate(self.matrix_option)
+            self._source = store.locate(self.matrix_option)
+        return self._source
 
     def close(self) -> None:
         """Release what the seams hold (the HTTP connection pool)."""

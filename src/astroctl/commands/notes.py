@@ -65,6 +65,11 @@ def notes(
         from astroctl.commands.project import project_of
 
         path = write or project_of(shared.source()).changelog
+        if not path.is_file():
+            raise InputError(
+                f"{path}: no changelog to check; write one with 'astroctl notes SELECTOR --write "
+                f"{path}' for each release"
+            )
         differing = changelog.check(path, matrix, lambda r: predecessor(matrix, r))
         if differing:
             raise ChecksFailed(
@@ -81,8 +86,7 @@ def notes(
     result = core.release_notes(matrix, release, predecessor(matrix, release))
     markdown = core.to_markdown(result)
     if write is not None:
-        text = write.read_text(encoding="utf-8") if write.exists() else ""
-        log = changelog.upsert(changelog.parse(text, str(write)), release.name, markdown)
+        log = changelog.upsert(changelog.load(write), release.name, markdown)
         changelog.write(write, changelog.render(log))
         streams.note(f"{write}: wrote the section of Astro Runtime {release.name}")
         return
@@ -122,7 +126,9 @@ def add(
         close = difflib.get_close_matches(kind, types, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise InputError(f"{kind!r} is not a change type ({', '.join(types)}){hint}")
-    project = project_of(context(ctx).source())
+    source = context(ctx).source()
+    source.require_writable()  # not into the installed package, beside its embedded matrix
+    project = project_of(source)
     path = fragments.add_fragment(project.fragments, NoteType(kind), text, name)
     if kind == NoteType.SECURITY and not fragments.cve_ids(text):
         streams.warn(f"{path.name}: a security fix usually names its CVE (CVE-YYYY-NNNN)")

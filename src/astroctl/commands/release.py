@@ -80,8 +80,11 @@ def _day(option: str, text: str | None) -> date:
 
     if text is None:
         return date.today()
+    value = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} {text!r} is not a date such as 2024-06-30") from None
 
@@ -129,6 +132,10 @@ def _cut(
     fragments = _fragments(project)
     if channel is not None and channel not in tuple(Channel):
         raise InputError(f"--channel {channel!r} is not a channel; use stable or lts")
+    if level != "major" and (channel is not None or end_of_maintenance is not None):
+        raise InputError(
+            "--channel and --end-of-maintenance set a new line's; only a major release starts one"
+        )
     request = planning.ReleaseRequest(
         level=Level(level),
         day=_day("--date", when),
@@ -147,7 +154,13 @@ def _cut(
     )
     try:
         plan = planning.plan_release(matrix, request)
+    except planning.AirflowIsNotAPin:
+        raise InputError(
+            "apache-airflow is the release's Airflow version, not a package pin: use --airflow"
+        ) from None
     except planning.UnknownPackage as exc:
+        if exc.release is not None:  # --unset of a package the base does not pin
+            raise
         hint = f"did you mean {exc.suggestion!r}? " if exc.suggestion else ""
         raise InputError(
             f"{exc.package!r} is not a package of the matrix; {hint}"
@@ -218,12 +231,13 @@ def _finish(
     if not plan.ok:
         views.plan(plan, style, dry_run=True)
         raise ChecksFailed(_refusal(plan))
+    log = _changelog(project, plan)  # a changelog that cannot take the section fails the plan
     if dry_run:
         views.plan(plan, style, dry_run=True)
         return
     shared.source().require_writable()
     _confirm(plan, style, yes=yes)
-    applied = _apply(shared, project, plan, fragments, git=git, planned_from=planned_from)
+    applied = _apply(shared, project, plan, fragments, log, git=git, planned_from=planned_from)
     views.plan(
         plan,
         style,
@@ -269,28 +283,32 @@ def _confirm(plan: ReleasePlan, style: Format, *, yes: bool) -> None:
         raise typer.Exit(1)
 
 
+def _changelog(project: Project, plan: ReleasePlan) -> str:
+    """CHANGELOG.md with the release's section in it (candidates' sections folded in)."""
+    from astroctl.release import changelog, notes
+
+    section = notes.to_markdown(notes.release_notes(plan.matrix, plan.release, plan.previous))
+    log = changelog.load(project.changelog)
+    return changelog.render(changelog.upsert(log, plan.release.name, section))
+
+
 def _apply(
     shared: Context,
     project: Project,
     plan: ReleasePlan,
     fragments: tuple[Fragment, ...],
+    log: str,
     *,
     git: bool,
     planned_from: dict[Path, bytes | None],
 ) -> Applied:
     from astroctl.matrix import store
     from astroctl.release import apply as transaction
-    from astroctl.release import changelog, notes
 
-    section = notes.to_markdown(notes.release_notes(plan.matrix, plan.release, plan.previous))
-    log = changelog.parse(_read(project.changelog), str(project.changelog))
-    for folded in plan.promoted:
-        log = changelog.remove(log, folded.name)
-    log = changelog.upsert(log, plan.release.name, section)
     tag = f"runtime-{plan.release.name}"
     write = transaction.ReleaseWrite(
         root=project.root,
-        files={project.matrix: store.dumps(plan.matrix), project.changelog: changelog.render(log)},
+        files={project.matrix: store.dumps(plan.matrix), project.changelog: log},
         remove=tuple(f.path for f in fragments),
         commit_message=f"Astro Runtime {plan.release.name}" if git else None,
         tag=tag if git else None,
@@ -303,17 +321,6 @@ def _apply(
 
         repository = Git(shared.runner(), project.root)
     return transaction.apply(write, git=repository)
-
-
-def _read(path: Path) -> str:
-    from astroctl.errors import InputError
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the changelog: {exc}") from None
 
 
 def _level_command(level: str, summary: str) -> None:
@@ -489,7 +496,15 @@ def audit(
     matrix = context(ctx).matrix()
     chosen = None
     if selector:
-        picked = {r.name: r for text in selector for r in selectors.select_all(matrix, text)}
+        picked = {
+            r.name: r
+            for text in selector
+            for r in (
+                (selectors.select(matrix, text).release,)
+                if text.strip() == "latest"
+                else selectors.select_all(matrix, text)
+            )
+        }
         chosen = sorted(picked.values(), key=lambda r: r.version)
     result = auditing.audit(matrix, chosen)
     views.audit(result, style)

@@ -24,13 +24,26 @@ NEW_LINE_MAINTENANCE_MONTHS = 12
 
 
 class UnknownPackage(InputError):
-    """A package the matrix has never pinned (``suggestion``: the closest one it has)."""
+    """A package the matrix has never pinned, or (``release`` named) the base does not pin;
+    ``suggestion``: the closest name there is."""
 
-    def __init__(self, package: str, suggestion: str | None) -> None:
+    def __init__(self, package: str, suggestion: str | None, release: str | None = None) -> None:
         hint = f"; did you mean {suggestion!r}?" if suggestion else ""
-        super().__init__(f"{package!r} is not a package of the matrix{hint}")
+        where = f"pinned in {release}" if release else "a package of the matrix"
+        super().__init__(f"{package!r} is not {where}{hint}")
         self.package = package
         self.suggestion = suggestion
+        self.release = release
+
+
+AIRFLOW = "apache-airflow"
+
+
+class AirflowIsNotAPin(InputError):
+    """apache-airflow is the release's Airflow version, never one of its package pins."""
+
+    def __init__(self) -> None:
+        super().__init__("apache-airflow is the release's Airflow version, not a package pin")
 
 
 class EndOfMaintenance(InputError):
@@ -85,40 +98,42 @@ class ReleasePlan:
 
 def plan_release(matrix: Matrix, request: ReleaseRequest) -> ReleasePlan:
     """The next release of a line at the requested level, or an :class:`InputError`."""
-    releases = versioning.line_releases(matrix, request.line)
-    base = versioning.base_of(releases)
-    if base.is_prerelease:
-        raise InputError(
-            f"{request.line or base.major} has only release candidates (up to {base.name}); "
-            "promote one before releasing from it"
-        )
-    highest_major = max(matrix.lines) if matrix.lines else base.major
-    target = versioning.next_core(base.version, request.level, highest_major)
+    start = _start(matrix, request)
+    base, line, new_line, target = start.base, start.line, start.new_line, start.target
     version = versioning.next_version(matrix, target, request.pre)
-    new_line = None
-    if request.level is Level.MAJOR:
-        line = new_line = _new_line(matrix, base, request)
+    if new_line is None:
+        _check_maintained(line, request.day, allow_eol=request.allow_eol)
+    if base.released is not None and request.day < base.released:
+        raise InputError(
+            f"the release date {request.day.isoformat()} is before {base.released.isoformat()}, "
+            f"when {base.name}, which it starts from, was released"
+        )
+    candidates = versioning.candidates_of(matrix, target)
+    promoted: tuple[Release, ...] = ()
+    notes = request.notes
+    if candidates:  # the next candidate, or the final, starts from the last one
+        base = candidates[-1]
+        if request.pre is None:  # the final folds its candidates in, notes and sections
+            promoted = candidates
+            notes = _combined([*(c.notes for c in candidates), request.notes])
+    if start.new_airflow:
         airflow = _major_airflow(matrix, request.airflow)
     else:
-        line = matrix.lines[base.major]
-        _check_maintained(line, request)
-        candidates = versioning.candidates_of(matrix, target)
-        if candidates:  # the next candidate (or the final) starts from the last one
-            base = candidates[-1]
         airflow = _airflow(base, request.airflow)
     packages = _packages(matrix, base, request)
+    fresh = new_line is not None
     release = Release(
         version=version,
         airflow=airflow,
         line=line,
-        python=base.python if new_line is None else line.python,
-        python_versions=base.python_versions if new_line is None else line.python_versions,
-        os=base.os if new_line is None else line.os,
-        architectures=base.architectures if new_line is None else line.architectures,
+        python=line.python if fresh else base.python,
+        python_versions=line.python_versions if fresh else base.python_versions,
+        os=line.os if fresh else base.os,
+        architectures=line.architectures if fresh else base.architectures,
         released=request.day,
         packages=packages,
         flavors=_flavors(base.flavors, packages),
-        notes=request.notes,
+        notes=notes,
     )
     updated = _with(matrix, release, new_line)
     previous = predecessor(updated, release)
@@ -131,7 +146,50 @@ def plan_release(matrix: Matrix, request: ReleaseRequest) -> ReleasePlan:
         requirement=required(previous, release, updated.policy, on=request.day),
         diff=diff_releases(previous or base, release),
         new_line=new_line,
+        promoted=promoted,
     )
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where a release starts: its content's base, its line, its MAJOR.MINOR.PATCH."""
+
+    base: Release
+    line: Line
+    target: tuple[int, int, int]
+    new_line: Line | None = None  # a line this release creates
+    new_airflow: bool = False  # the release opens a line: it needs a new Airflow minor
+
+
+def _start(matrix: Matrix, request: ReleaseRequest) -> _Start:
+    if request.level is Level.MAJOR:
+        return _major_start(matrix, request)
+    base = versioning.base_of(versioning.line_releases(matrix, request.line))
+    if base.is_prerelease:
+        raise InputError(
+            f"{request.line or base.major} has only release candidates (up to {base.name}); "
+            "promote one before releasing from it"
+        )
+    target = versioning.next_core(base.version, request.level, base.major)
+    return _Start(base=base, line=matrix.lines[base.major], target=target)
+
+
+def _major_start(matrix: Matrix, request: ReleaseRequest) -> _Start:
+    """A major opens the line after the highest; a line declared without releases is used as
+    it is; a line holding only the candidates of its X.0.0 gets its next candidate or final."""
+    highest = max(matrix.lines)
+    existing = matrix.releases_of(highest)
+    opening = all(versioning.core(r.version) == (highest, 0, 0) for r in existing)
+    if existing and opening and all(r.is_prerelease for r in existing):
+        last = max(existing, key=lambda r: r.version)
+        return _Start(base=last, line=matrix.lines[highest], target=(highest, 0, 0))
+    if not existing:  # declared ahead of its first release: its own defaults
+        base = versioning.base_of(matrix.releases)
+        line = matrix.lines[highest]
+        return _Start(base, line, (highest, 0, 0), new_line=None, new_airflow=True)
+    base = versioning.base_of(existing)
+    line = _new_line(matrix, request)
+    return _Start(base, line, (highest + 1, 0, 0), new_line=line, new_airflow=True)
 
 
 def plan_promote(
@@ -141,17 +199,25 @@ def plan_promote(
     number = versioning.candidate_number(candidate.version)
     if number is None:
         raise InputError(f"{candidate.name} is not a release candidate (X.Y.Z-rc.N)")
+    if candidate.is_yanked:
+        raise InputError(f"{candidate.name} is yanked ({candidate.yanked}); it cannot be promoted")
     target = versioning.core(candidate.version)
     candidates = versioning.candidates_of(matrix, target)
-    if candidates[-1].version != candidate.version:
+    good = [c for c in candidates if not c.is_yanked]
+    if good[-1].version != candidate.version:
         raise InputError(
-            f"{candidate.name} is not the latest candidate of {'.'.join(map(str, target))}; "
-            f"promote {candidates[-1].name}"
+            f"{candidate.name} is not the latest good candidate of "
+            f"{'.'.join(map(str, target))}; promote {good[-1].name}"
+        )
+    if candidate.released is not None and day < candidate.released:
+        raise InputError(
+            f"the release date {day.isoformat()} is before {candidate.released.isoformat()}, "
+            f"when {candidate.name} was released"
         )
     version = versioning.next_version(matrix, target, None)
     notes = _combined(c.notes for c in candidates)
     release = replace(candidate, version=version, released=day, yanked=None, notes=notes)
-    _check_maintained(release.line, ReleaseRequest(Level.PATCH, day, allow_eol=allow_eol))
+    _check_maintained(release.line, day, allow_eol=allow_eol)
     updated = _with(matrix, release, None)
     previous = predecessor(updated, release)
     bump = _bump(previous, release)
@@ -178,7 +244,7 @@ def _bump(previous: Release | None, release: Release) -> Level:
     return Level.PATCH
 
 
-def _combined(groups: Iterable[tuple[ReleaseNote, ...]]) -> tuple[ReleaseNote, ...]:
+def _combined(groups: Iterable[Iterable[ReleaseNote]]) -> tuple[ReleaseNote, ...]:
     """The candidates' notes, each once, in the order they were first released."""
     seen: dict[ReleaseNote, None] = {}
     for group in groups:
@@ -187,18 +253,24 @@ def _combined(groups: Iterable[tuple[ReleaseNote, ...]]) -> tuple[ReleaseNote, .
     return tuple(seen)
 
 
-def _check_maintained(line: Line, request: ReleaseRequest) -> None:
-    if request.day > line.end_of_maintenance and not request.allow_eol:
-        raise EndOfMaintenance(line, request.day)
+def _check_maintained(line: Line, day: date, *, allow_eol: bool) -> None:
+    if day > line.end_of_maintenance and not allow_eol:
+        raise EndOfMaintenance(line, day)
 
 
-def _new_line(matrix: Matrix, base: Release, request: ReleaseRequest) -> Line:
+def _new_line(matrix: Matrix, request: ReleaseRequest) -> Line:
     """A new major line, derived from the highest one: its Python, OS and architectures."""
     previous = matrix.lines[max(matrix.lines)]
+    end = request.end_of_maintenance or _months_after(request.day)
+    if end < request.day:
+        raise InputError(
+            f"the new line's end of maintenance {end.isoformat()} is before its first release "
+            f"({request.day.isoformat()})"
+        )
     return Line(
         major=max(matrix.lines) + 1,
         channel=request.channel or Channel.STABLE,
-        end_of_maintenance=request.end_of_maintenance or _months_after(request.day),
+        end_of_maintenance=end,
         python=previous.python,
         python_versions=previous.python_versions,
         os=previous.os,
@@ -233,7 +305,7 @@ def _airflow(base: Release, text: str | None) -> str:
         )
     if wanted < versions.parse_pep440(base.airflow):
         raise InputError(f"Airflow {text} goes backwards from {base.airflow} ({base.name})")
-    return text.strip()
+    return str(wanted)
 
 
 def _major_airflow(matrix: Matrix, text: str | None) -> str:
@@ -251,7 +323,7 @@ def _major_airflow(matrix: Matrix, text: str | None) -> str:
     newest = max((versions.parse_pep440(r.airflow) for r in matrix.releases), default=None)
     if newest is not None and wanted < newest:
         raise InputError(f"Airflow {text} goes backwards from {newest}, the newest in the matrix")
-    return text.strip()
+    return str(wanted)
 
 
 def known_packages(matrix: Matrix) -> frozenset[str]:
@@ -262,15 +334,19 @@ def known_packages(matrix: Matrix) -> frozenset[str]:
     return frozenset(names)
 
 
-def _name(matrix_names: frozenset[str], raw: str, *, must_exist: bool) -> str:
+def _name(
+    matrix_names: frozenset[str], raw: str, *, must_exist: bool, release: str | None = None
+) -> str:
     name = versions.normalize_name(raw.strip())
     if not versions.is_normalized_name(name):
         raise InputError(f"{raw!r} is not a valid distribution name")
+    if name == AIRFLOW:
+        raise AirflowIsNotAPin()
     if must_exist and name not in matrix_names:
         import difflib  # only an unknown name pays for it
 
         close = difflib.get_close_matches(name, sorted(matrix_names), n=1, cutoff=0.6)
-        raise UnknownPackage(name, close[0] if close else None)
+        raise UnknownPackage(name, close[0] if close else None, release)
     return name
 
 
@@ -284,16 +360,22 @@ def _version(name: str, text: str) -> str:
 def _packages(matrix: Matrix, base: Release, request: ReleaseRequest) -> dict[str, str]:
     names = known_packages(matrix)
     pins = dict(base.packages)
+    seen: set[str] = set()
     for raw, text in request.sets:
         name = _name(names, raw, must_exist=True)
+        if name in seen:
+            raise InputError(f"{name} is set twice")
+        seen.add(name)
         pins[name] = _version(name, text)
     for raw, text in request.adds:
         name = _name(names, raw, must_exist=False)
+        if name in base.packages:
+            raise InputError(f"{name} is already pinned ({base.packages[name]}) in {base.name}")
         if name in pins:
-            raise InputError(f"{name} is already pinned ({pins[name]}) in {base.name}")
+            raise InputError(f"{name} is added twice")
         pins[name] = _version(name, text)
     for raw in request.unsets:
-        name = _name(frozenset(pins), raw, must_exist=True)
+        name = _name(frozenset(pins), raw, must_exist=True, release=base.name)
         del pins[name]
     return dict(sorted(pins.items()))
 
