@@ -151,3 +151,43 @@ def test_bad_notes_are_violations(notes: object, key: str, message: str) -> None
     assert found, caught.value.message
     assert message in found[0].message
     assert found[0].release == "9.0.0"
+
+
+def test_a_package_table_beats_a_general_rule() -> None:
+    policy = build(
+        document(
+            release("9.0.0"),
+            policy={
+                "packages": {"x": {"minor": "patch"}},
+                "rules": [{"change": "minor", "level": "major"}],
+            },
+        )
+    ).policy
+    assert policy.rule_on(Change.MINOR, "x", date(2025, 1, 1)).level is Level.PATCH
+    assert policy.rule_on(Change.MINOR, "y", date(2025, 1, 1)).level is Level.MAJOR
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (
+            {
+                "rules": [
+                    {"change": "minor", "level": "patch"},
+                    {"change": "minor", "level": "major"},
+                ]
+            },
+            r"says again what policy\.rules\[0\] says",
+        ),
+        ({"packages": {"apache-airflow": {"minor": "patch"}}}, "not as a package"),
+        (
+            {"rules": [{"change": "minor", "level": "patch", "package": "apache-airflow"}]},
+            "not as a package",
+        ),
+    ],
+)
+def test_rules_that_cannot_mean_anything_are_violations(
+    policy: dict[str, object], message: str
+) -> None:
+    with pytest.raises(MatrixInvalid, match=message):
+        build(document(release("9.0.0"), policy=policy))

@@ -295,25 +295,32 @@ class Policy:
     def rule_on(self, change: Change, package: str | None, on: date | None) -> PolicyRule:
         """The rule in force for ``change`` (of ``package``) on day ``on`` (None: the newest).
 
-        Among the dated rules that hold on that day, a rule for the package beats a rule for
-        any package, and a later ``since`` beats an earlier one; without such a rule, the
-        per-package tables, then the defaults.
+        The most specific wins: a dated rule for the package, then the package's own table,
+        then a dated rule for any package, then the defaults; among dated rules that hold on
+        that day, the latest ``since``.
         """
-        best: tuple[int, date, PolicyRule] | None = None
+        if package is not None:
+            found = self._latest(change, package, on)
+            if found is not None:
+                return found
+            override = self.packages.get(package, {})
+            if change in override:
+                return PolicyRule(change, override[change], package, None, "the matrix's policy")
+        found = self._latest(change, None, on)
+        if found is not None:
+            return found
+        return PolicyRule(change, self.default[change], None, None, "")
+
+    def _latest(self, change: Change, package: str | None, on: date | None) -> PolicyRule | None:
+        best: PolicyRule | None = None
         for rule in self.rules:
-            if rule.change is not change or rule.package not in (None, package):
+            if rule.change is not change or rule.package != package:
                 continue
             if rule.since is not None and on is not None and rule.since > on:
                 continue
-            key = (rule.package is not None, rule.since or date.min, rule)
-            if best is None or key[:2] > best[:2]:
-                best = key
-        if best is not None:
-            return best[2]
-        override = self.packages.get(package, {}) if package is not None else {}
-        if change in override:
-            return PolicyRule(change, override[change], package, None, "the matrix's policy")
-        return PolicyRule(change, self.default[change], None, None, "")
+            if best is None or (rule.since or date.min) > (best.since or date.min):
+                best = rule
+        return best
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,10 @@ RELEASE_KEYS = (
 )
 FLAVOR_KEYS = ("packages",)
 POLICY_KEYS = ("default", "packages", "rules")
+AIRFLOW_POLICY = (
+    "Airflow is rated by the airflow-major, airflow-minor and airflow-patch changes, "
+    "not as a package"
+)
 RULE_KEYS = ("change", "level", "package", "since", "reason")
 NOTE_KEYS = ("type", "text")
 URL_PLACEHOLDERS = ("{airflow}", "{python}")
@@ -251,17 +255,32 @@ def _policy(check: Checker, table: Table) -> Policy:
         if not versions.is_normalized_name(name):
             check.add(package_place, "", name_problem(name))
             continue
+        if name == "apache-airflow":
+            check.add(package_place, "", AIRFLOW_POLICY)
+            continue
         if not is_table(entry):
             check.add(package_place, "", f"expected a table, got {toml_type(entry)}")
             continue
         per_package[name] = _levels(check, entry, package_place, PACKAGE_CHANGES)
     expected = "an array of tables ([[policy.rules]])"
-    rules = tuple(
-        rule
-        for index, entry in enumerate(check.table_list(table, "rules", place, expected))
-        if (rule := _rule(check, entry, index)) is not None
-    )
-    return Policy(default=default, packages=per_package, rules=rules)
+    rules: list[PolicyRule] = []
+    seen: dict[tuple[Change, str | None, object], int] = {}
+    for index, entry in enumerate(check.table_list(table, "rules", place, expected)):
+        rule = _rule(check, entry, index)
+        if rule is None:
+            continue
+        key = (rule.change, rule.package, rule.since)
+        if key in seen:
+            check.add(
+                Place(f"policy.rules[{index}]", ("policy", "rules", index)),
+                "",
+                f"says again what policy.rules[{seen[key]}] says (same change, package and "
+                "since); keep one",
+            )
+            continue
+        seen[key] = index
+        rules.append(rule)
+    return Policy(default=default, packages=per_package, rules=tuple(rules))
 
 
 def _rule(check: Checker, entry: Table, index: int) -> PolicyRule | None:
@@ -273,6 +292,8 @@ def _rule(check: Checker, entry: Table, index: int) -> PolicyRule | None:
     package = check.string(entry, "package", place)
     if package is not None and not versions.is_normalized_name(package):
         check.add(place, "package", name_problem(package))
+    if package == "apache-airflow":
+        check.add(place, "package", AIRFLOW_POLICY)
     if package is not None and change is not None and Change(change) not in PACKAGE_CHANGES:
         check.add(place, "package", f"a rule for {change!r} cannot name a package")
     since = check.day(entry, "since", place)
