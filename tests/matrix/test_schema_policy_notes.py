@@ -191,3 +191,10 @@ def test_rules_that_cannot_mean_anything_are_violations(
 ) -> None:
     with pytest.raises(MatrixInvalid, match=message):
         build(document(release("9.0.0"), policy=policy))
+
+
+def test_apache_airflow_is_never_a_package_pin() -> None:
+    with pytest.raises(MatrixInvalid, match="not one of its package pins") as caught:
+        build(document(release("9.0.0", packages={"apache-airflow": "2.9.3"})))
+    (violation,) = caught.value.violations
+    assert (violation.release, violation.key) == ("9.0.0", "packages.apache-airflow")

@@ -75,6 +75,7 @@ AIRFLOW_POLICY = (
     "Airflow is rated by the airflow-major, airflow-minor and airflow-patch changes, "
     "not as a package"
 )
+AIRFLOW_PIN = "Airflow is the release's 'airflow' key, not one of its package pins"
 RULE_KEYS = ("change", "level", "package", "since", "reason")
 NOTE_KEYS = ("type", "text")
 URL_PLACEHOLDERS = ("{airflow}", "{python}")
@@ -496,6 +497,10 @@ class _PackageCheck:
             if name not in good_names:
                 if not versions.is_normalized_name(name):
                     self._bad(place, key, at, name, name_problem(name))
+                    valid = False
+                    continue
+                if name == "apache-airflow":
+                    self._bad(place, key, at, name, AIRFLOW_PIN)
                     valid = False
                     continue
                 good_names.add(name)
