@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 
 from astroctl import __version__
+from astroctl.seams.http import Http
 from tests import factories
 from tests.helpers import FORMATS, Invoke, Result, assert_golden, ok
 from tests.index_server import Fault, IndexServer
+from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
 DEAD_PROXY = "http://127.0.0.1:9"
 OLD = datetime(2023, 1, 1, tzinfo=UTC)
@@ -81,6 +83,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
     for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))  # no credentials but a test's own
     with IndexServer() as index:
         index.add("apache-airflow", "2.7.2", requires_dist=["beta>=1"], upload_time=OLD)
         index.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
@@ -235,17 +238,116 @@ def test_a_file_url_upstream(invoke: Invoke, world: World) -> None:
     assert (data["upstream"]["origin"], data["pins"]) == ("file", 3)
 
 
-def test_credentials_in_urls_never_reach_the_output(invoke: Invoke, world: World) -> None:
-    template = world.upstream_url.replace("http://", "http://user:s3cret@").replace(
-        "2.7.2-3.11", "{airflow}-{python}"
-    )
-    index = world.index.url.replace("http://", "http://user:s3cret@")
-    args = (*RESOLVE, "9.2.0", "--upstream", template, "--index-url", index, "--check")
+def test_credentials_from_the_environment_never_reach_the_output(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$PIP_INDEX_URL may carry credentials (as pip's does): uv and astroctl use them, no output
+    and no written file shows them."""
+    monkeypatch.setenv("PIP_INDEX_URL", world.index.url.replace("http://", "http://user:s3cret@"))
+    args = (*RESOLVE, "9.2.0", "--check")
     for fmt in ("json", "table", "markdown"):
-        report = ok(invoke(*args, "-f", fmt, matrix=world.matrix))
-        assert "s3cret" not in report and "127.0.0.1" in report
+        result = invoke(*args, "-f", fmt, matrix=world.matrix)
+        assert result.exit_code == 0, result.stderr
+        assert "s3cret" not in result.stdout + result.stderr and "127.0.0.1" in result.stdout
+        assert "user" not in result.stderr
     written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
-    assert "s3cret" not in written and "127.0.0.1" in written
+    assert "s3cret" not in written and "user:" not in written and world.index.url in written
+
+
+@pytest.mark.parametrize("option", ["--index-url", "--upstream"])
+def test_credentials_in_an_argument_are_refused(invoke: Invoke, world: World, option: str) -> None:
+    url = world.upstream_url if option == "--upstream" else world.index.url
+    keyed = url.replace("http://", "http://robot:s3cret@")
+    stderr = failed(invoke(*RESOLVE, "9.2.0", option, keyed, "--check", matrix=world.matrix), 2)
+    assert stderr == (
+        f"astroctl: error: {option} '{url}': credentials in a URL are refused; put them in a "
+        "netrc file (~/.netrc, or the file $NETRC names): "
+        "'machine 127.0.0.1 login USER password PASSWORD'\n"
+    )
+    assert world.index.requests == []
+    assert not (world.directory / "constraints-3.11.txt").exists()
+
+
+def test_credentials_in_the_matrix_are_refused(invoke: Invoke, world: World) -> None:
+    text = world.matrix.read_text(encoding="utf-8")
+    keyed = world.index.base.replace("http://", "http://robot:s3cret@")
+    world.matrix.write_text(
+        text.replace(f'constraints_url = "{world.index.base}', f'constraints_url = "{keyed}'),
+        encoding="utf-8",
+    )
+    stderr = failed(invoke(*RESOLVE, "9.2.0", matrix=world.matrix), 2)
+    assert stderr.startswith("astroctl: error: [upstream] constraints_url 'http://127.0.0.1:")
+    assert "netrc" in stderr and "s3cret" not in stderr and "robot" not in stderr
+
+
+# -- private indexes ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTTP seam's retries still happen and are announced, without their waits."""
+
+    def wait(self: Http, delay: float, reason: str) -> None:
+        if self._notify is not None:
+            self._notify(f"retrying in {delay:.1f} s: {reason}")
+
+    monkeypatch.setattr(Http, "_wait", wait)
+
+
+def with_private(world: World, index: str) -> None:
+    """9.2.0 also pins astronomer-providers-logging, served from ``index``."""
+    text = matrix_text(
+        world.index, **{"9.2.0": {"beta": "2.0", "astronomer-providers-logging": "1.3.0"}}
+    )
+    doc = text + f'\n[packages.astronomer-providers-logging]\nindex = "{index}"\n'
+    world.matrix.write_text(doc, encoding="utf-8")
+
+
+@pytest.mark.usefixtures("no_backoff")
+@pytest.mark.parametrize("upstream", ["none", "default"])
+def test_a_private_index_that_is_down_leaves_its_package_out(
+    invoke: Invoke, world: World, upstream: str
+) -> None:
+    with closed_port() as down:
+        with_private(world, down.url)
+        extra = ("--upstream", "none") if upstream == "none" else ()
+        result = invoke(*RESOLVE, "9.2.0", "--check", "-f", "json", *extra, matrix=world.matrix)
+    assert result.exit_code == 0, result.stderr
+    problem = f"{down.url}: cannot connect (Connection refused) after 5 attempts"
+    assert result.stderr.endswith(
+        f"astroctl: warning: astronomer-providers-logging==1.3.0: left out of uv's resolution "
+        f"and check: {problem}; it is pinned in the file unchecked, and the header says so\n"
+    )
+    data = json.loads(result.stdout)
+    assert [c["ok"] for c in data["checks"]] == [True, True]
+    assert data["extra_index_urls"] == []
+    text = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    what = "resolved or checked" if upstream == "none" else "checked"
+    assert f"# Not {what} by uv: their own index did not serve them where this was made.\n" in text
+    assert f"#   astronomer-providers-logging==1.3.0: {problem}\n" in text
+    assert "\nastronomer-providers-logging==1.3.0\n" in text
+
+
+def test_a_private_index_behind_netrc_credentials(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = write_netrc(world.directory / "netrc", "127.0.0.1", "robot", "s3cret")
+    monkeypatch.setenv("NETRC", str(netrc))
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add("astronomer-providers-logging", "1.3.0", upload_time=OLD)
+        with_private(world, private.url)
+        args = (*RESOLVE, "9.2.0", "--upstream", "none", "--hashes")
+        outputs = []
+        for fmt in ("json", "table"):
+            result = invoke(*args, "-f", fmt, matrix=world.matrix)
+            assert result.exit_code == 0, result.stderr
+            outputs += [result.stdout, result.stderr]
+        assert private.authorized > 0 and private.refused_agents <= {"uv"}
+        text = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+        assert f"extra {private.url}" in text and "Not resolved" not in text
+    assert "astronomer-providers-logging==1.3.0 \\\n    --hash=sha256:" in text
+    for shown in (*outputs, text):
+        assert "robot" not in shown and "s3cret" not in shown
 
 
 # -- failures -----------------------------------------------------------------------------------

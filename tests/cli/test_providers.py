@@ -23,9 +23,11 @@ from typing import Any
 import pytest
 
 from astroctl.matrix import store
+from astroctl.seams.http import Http
 from tests import factories
 from tests.helpers import FORMATS, SNAPSHOT, Invoke, Result, assert_golden, ok
 from tests.index_server import IndexServer
+from tests.seams.private_index import AuthIndexServer, basic, closed_port, write_netrc
 
 KINDS = {"added", "removed", "major", "minor", "patch", "downgrade", "other"}
 CHANGE_FIELDS = {"package", "from", "to", "change"}
@@ -361,6 +363,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))  # no credentials but a test's own
     with IndexServer() as public, IndexServer() as private:
         old = ["apache-airflow>=2.6.0"]
         for version in ("8.0.0", "8.0.1", "8.1.0", "9.0.0"):
@@ -515,6 +518,188 @@ def test_no_progress_when_stderr_is_not_a_terminal(invoke: Invoke, world: World)
     )
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+# -- private indexes: down, and behind credentials ---------------------------------------------
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTTP seam's retries still happen and are announced, without their waits."""
+
+    def wait(self: Http, delay: float, reason: str) -> None:
+        if self._notify is not None:
+            self._notify(f"retrying in {delay:.1f} s: {reason}")
+
+    monkeypatch.setattr(Http, "_wait", wait)
+
+
+def private_matrix(world: World, tmp_path: Path, index: str) -> Path:
+    """The world's matrix with astronomer-providers-logging served from ``index``."""
+    doc = factories.document(
+        factories.release("9.1.0", "2.7.1", released=date(2023, 9, 1), packages=PINS),
+        factories.release("9.2.0", "2.7.2", packages=PINS),
+        packages={LOGGING: {"index": index}},
+    )
+    path = tmp_path / "private.toml"
+    path.write_text(factories.toml_text(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_outdated_reports_a_private_index_that_is_down_and_answers_the_rest(
+    invoke: Invoke, world: World, tmp_path: Path
+) -> None:
+    with closed_port() as down:
+        matrix = private_matrix(world, tmp_path, down.url)
+        args = ("providers", "outdated", "9.1", "--index-url", world.public.url)
+        table_run = invoke(*args, matrix=matrix)
+        json_run = invoke(*args, "-f", "json", matrix=matrix)
+    problem = f"{down.url}: cannot connect (Connection refused) after 5 attempts"
+    warning = (
+        f"astroctl: warning: {LOGGING}: not looked up: {problem}\n"
+        "astroctl: warning: 1 of 3 packages could not be looked up (shown with its problem); "
+        "the other 2 were answered\n"
+    )
+    for run in (table_run, json_run):
+        assert run.exit_code == 0, run.stderr
+        assert run.stderr.endswith(warning)
+        assert run.stderr.count("retrying in") == 4  # the first package only: then known down
+    rows = table_rows(table_run.stdout)
+    assert rows[-1][:4] == [LOGGING, "1.0.0", "-", "unknown"]
+    assert " ".join(rows[-1][4:]) == problem
+    assert table_run.stdout.splitlines()[2].split() == [
+        "Package",
+        "Current",
+        "Latest",
+        "Change",
+        "Held",
+        "back",
+        "Problem",
+    ]
+    assert table_run.stdout.endswith(
+        "\n\n2 of 3 packages can be updated: 1 major, 1 patch; 1 could not be looked up\n"
+    )
+    packages = {p["package"]: p for p in json.loads(json_run.stdout)["packages"]}
+    assert packages[LOGGING] == {
+        "package": LOGGING,
+        "current": "1.0.0",
+        "latest": None,
+        "change": "unknown",
+        "newest": None,
+        "held_back": None,
+        "index": down.url,
+        "problem": problem,
+    }
+    assert packages[AMAZON]["problem"] is None and packages[AMAZON]["latest"] == "9.0.0"
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_outdated_exits_1_when_no_package_could_be_looked_up(
+    invoke: Invoke, world: World, tmp_path: Path
+) -> None:
+    with closed_port() as down:
+        matrix = private_matrix(world, tmp_path, down.url)
+        stderr = failed(
+            invoke("providers", "outdated", "9.1", "--index-url", down.url, matrix=matrix), 1
+        )
+    problem = f"{down.url}: cannot connect (Connection refused) after 5 attempts"
+    assert stderr.endswith(
+        "astroctl: error: no package of 9.1.0 could be looked up:\n"
+        f"  {AMAZON}: {problem}\n  {HTTP_PROVIDER}: {problem}\n  {LOGGING}: {problem}\n"
+    )
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_update_writes_what_was_answered_and_keeps_the_rest(
+    invoke: Invoke, world: World, tmp_path: Path
+) -> None:
+    with closed_port() as down:
+        matrix = private_matrix(world, tmp_path, down.url)
+        args = ("providers", "update", "9.2.0", "--level", "minor", "--index-url", world.public.url)
+        result = invoke(*args, matrix=matrix)
+    assert result.exit_code == 0, result.stderr
+    assert f"astroctl: warning: {LOGGING}: not looked up: {down.url}: " in result.stderr
+    assert pins_of(matrix, "9.2.0") == {AMAZON: "8.1.0", HTTP_PROVIDER: "4.0.1", LOGGING: "1.0.0"}
+
+
+def test_outdated_with_netrc_credentials_never_shows_them(
+    invoke: Invoke, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = write_netrc(tmp_path / "netrc", "127.0.0.1", "robot", "s3cret")
+    monkeypatch.setenv("NETRC", str(netrc))
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add(LOGGING, "1.0.0")
+        private.add(LOGGING, "1.2.0")
+        matrix = private_matrix(world, tmp_path, private.url)
+        outputs = []
+        for fmt in ("table", "json", "markdown"):
+            args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "-f", fmt)
+            result = invoke(*args, matrix=matrix)
+            assert result.exit_code == 0, result.stderr
+            outputs += [result.stdout, result.stderr]
+        assert private.refused == 0 and private.authorized > 0
+    assert (
+        statuses(invoke(*args[:-2], "-f", "json", "--offline", matrix=matrix))[LOGGING]["latest"]
+        == "1.2.0"
+    )
+    assert not any("robot" in text or "s3cret" in text for text in outputs)
+    cached = [p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert cached and not any(b"robot" in data or b"s3cret" in data for data in cached)
+
+
+def test_outdated_without_credentials_names_the_refusal(
+    invoke: Invoke, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add(LOGGING, "1.0.0")
+        matrix = private_matrix(world, tmp_path, private.url)
+        args = ("providers", "outdated", "9.1", "--index-url", world.public.url)
+        result = invoke(*args, matrix=matrix)
+        assert result.exit_code == 0, result.stderr
+        assert f"{LOGGING}: not looked up: GET {private.url}{LOGGING}/: HTTP 401" in result.stderr
+
+
+def test_outdated_refuses_credentials_in_an_argument(invoke: Invoke, world: World) -> None:
+    url = world.public.url.replace("http://", "http://robot:s3cret@")
+    stderr = failed(invoke("providers", "outdated", "9.1", "--index-url", url, matrix=world.matrix))
+    assert stderr == (
+        f"astroctl: error: --index-url '{world.public.url}': credentials in a URL are refused; "
+        "put them in a netrc file (~/.netrc, or the file $NETRC names): "
+        "'machine 127.0.0.1 login USER password PASSWORD'\n"
+    )
+    assert world.requests() == []
+
+
+def test_outdated_refuses_credentials_in_the_matrix(
+    invoke: Invoke, world: World, tmp_path: Path
+) -> None:
+    matrix = private_matrix(
+        world, tmp_path, world.private.url.replace("http://", "http://robot:s3cret@")
+    )
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url)
+    stderr = failed(invoke(*args, matrix=matrix))
+    assert stderr.startswith(
+        f"astroctl: error: [packages.\"{LOGGING}\"] index '{world.private.url}': credentials in "
+        "a URL are refused; put them in a netrc file"
+    )
+    assert "robot" not in stderr and "s3cret" not in stderr
+    assert world.requests() == []
+
+
+def test_outdated_takes_credentials_from_pip_index_url(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment may carry them, as pip's does; they are used, never shown."""
+    monkeypatch.setenv("PIP_INDEX_URL", world.public.url.replace("http://", "http://robot:s3cret@"))
+    result = invoke("providers", "outdated", "9.1", "-f", "json", matrix=world.matrix)
+    assert result.exit_code == 0, result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    assert "robot" not in result.stdout + result.stderr
+    assert all(
+        r.headers["authorization"] == basic("robot", "s3cret") for r in world.public.requests
+    )
 
 
 # -- providers update -------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from astroctl.seams.uv import Uv
 from tests import factories
 from tests.helpers import assert_golden
 from tests.index_server import IndexServer
+from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
 FAST = HttpSettings(
     timeout=5.0, connect_timeout=2.0, retries=0, backoff=0.01, max_backoff=0.01, max_retry_time=2.0
@@ -124,6 +125,7 @@ def _sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
     for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))  # no credentials but a test's own
 
 
 @pytest.fixture
@@ -466,11 +468,12 @@ def run_resolve(
         options.setdefault("upstream", f"file://{tmp_path}/upstream-{{airflow}}-{{python}}.txt")
     options.setdefault("exclude_newer", matrix.releases[-1].released)
     options.setdefault("uv_cache_dir", tmp_path / "uv-cache")
+    http = options.pop("http", None)
     return resolve(
         matrix,
         matrix.releases[-1],
         Options(**options),
-        http=None,
+        http=http,
         uv=Uv(Runner(timeout=60)),
         index=IndexChoice(index.url, "--index-url"),
         matrix_label="compatibility.toml",
@@ -576,6 +579,158 @@ def test_a_package_from_a_private_index_is_found_there(tmp_path: Path, index: In
         result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
         assert f"extra {private.url}" in result.text
     assert all(c.ok for c in result.checks)
+
+
+# -- private indexes: asked before uv, left out when they do not answer ------------------------
+
+
+def test_a_private_index_that_is_down_is_left_out_and_said(
+    index: IndexServer, http: Http, tmp_path: Path
+) -> None:
+    notes: list[str] = []
+    with closed_port() as down:
+        matrix = release_matrix(
+            {"alpha": "1.0", "logging": "1.3.0"}, packages={"logging": {"index": down.url}}
+        )
+        options: dict[str, Any] = {"check": True, "http": http, "cache_dir": tmp_path / "cache"}
+        result = run_resolve(matrix, index, tmp_path, None, notes, **options)
+    problem = f"{down.url}: cannot connect (Connection refused)"
+    (left,) = result.inputs.left_out
+    assert (left.name, left.version, left.index) == ("logging", "1.3.0", down.url)
+    assert left.problem == problem
+    assert notes == [
+        f"logging==1.3.0: left out of uv's resolution and check: {problem}; it is pinned in "
+        "the file unchecked, and the header says so"
+    ]
+    assert [p.requirement for p in result.pins] == [
+        "alpha==1.0",
+        "apache-airflow==2.7.2",
+        "beta==2.0",
+        "logging==1.3.0",
+    ]
+    assert result.inputs.extra_index_urls == ()  # uv was never told of the index that is down
+    assert all(c.ok for c in result.checks)
+    assert not any(down.base in word for c in result.checks for word in c.argv)
+    assert result.overlay.added == ()  # pinned as the release pins it, not "resolved"
+    header = [line for line in result.text.splitlines() if line.startswith("#")]
+    assert header[-5:] == [
+        "# 4 pins: 3 resolved by uv, the release's 2 among them, and 1 of the release's not "
+        "resolved.",
+        f"# Checked with uv {result.inputs.uv_version}: installs on linux/amd64, linux/arm64.",
+        "# Not resolved or checked by uv: their own index did not serve them where this was made.",
+        "# They are pinned below as the release pins them; what they need is not in this set:",
+        f"#   logging==1.3.0: {problem}",
+    ]
+
+
+def test_with_an_upstream_file_a_package_left_out_is_not_checked_nor_hashed(
+    index: IndexServer, http: Http, tmp_path: Path
+) -> None:
+    with closed_port() as down:
+        matrix = release_matrix({"logging": "1.3.0"}, packages={"logging": {"index": down.url}})
+        options: dict[str, Any] = {"hashes": True, "http": http, "cache_dir": tmp_path / "cache"}
+        result = run_resolve(matrix, index, tmp_path, UPSTREAM, **options)
+    assert [item.name for item in result.inputs.left_out] == ["logging"]
+    assert result.hashes is not None and "logging" not in result.hashes
+    assert "\nlogging==1.3.0\n" in result.text  # the pin, without a hash
+    assert "# Not checked by uv: their own index did not serve them" in result.text
+    assert "what they need is not in this set, and they carry no hashes:" in result.text
+
+
+def test_a_private_index_that_answers_is_asked_first_and_given_to_uv(
+    index: IndexServer, http: Http, tmp_path: Path
+) -> None:
+    with IndexServer() as private:
+        private.add("logging", "1.3.0", upload_time=OLD)
+        matrix = release_matrix({"logging": "1.3.0"}, packages={"logging": {"index": private.url}})
+        options: dict[str, Any] = {"check": True, "http": http, "cache_dir": tmp_path / "cache"}
+        result = run_resolve(matrix, index, tmp_path, UPSTREAM, **options)
+        assert private.paths()[0] == "/simple/logging/"  # astroctl's one question, then uv's
+        assert result.inputs.extra_index_urls == (private.url,)
+    assert result.inputs.left_out == ()
+    assert all(c.ok for c in result.checks)
+    assert "Not checked" not in result.text
+
+
+def test_a_private_index_without_the_package_leaves_it_out(
+    index: IndexServer, http: Http, tmp_path: Path
+) -> None:
+    with IndexServer() as private:
+        private.add("other", "1.0", upload_time=OLD)
+        matrix = release_matrix(
+            {"logging": "1.3.0", "other": "1.0"},
+            packages={"logging": {"index": private.url}, "other": {"index": private.url}},
+        )
+        options: dict[str, Any] = {"check": True, "http": http, "cache_dir": tmp_path / "cache"}
+        result = run_resolve(matrix, index, tmp_path, UPSTREAM, **options)
+        (left,) = result.inputs.left_out
+        assert left.problem == f"project 'logging' not found on {private.url}"
+        assert result.inputs.extra_index_urls == (private.url,)  # still serves "other"
+    assert all(c.ok for c in result.checks)
+
+
+def test_offline_the_private_index_is_answered_from_the_cache(
+    index: IndexServer, http: Http, tmp_path: Path
+) -> None:
+    with IndexServer() as private:
+        private.add("logging", "1.3.0", upload_time=OLD)
+        matrix = release_matrix({"logging": "1.3.0"}, packages={"logging": {"index": private.url}})
+        cache = tmp_path / "cache"
+        run_resolve(matrix, index, tmp_path, None, check=True, http=http, cache_dir=cache)
+        private.clear_log()
+        index.clear_log()
+        offline = run_resolve(
+            matrix, index, tmp_path, None, check=True, offline=True, cache_dir=cache
+        )
+        assert private.requests == [] and index.requests == []
+    assert offline.inputs.left_out == ()
+    fresh = tmp_path / "fresh-cache"
+    notes: list[str] = []
+    with pytest.raises(OperationError, match="run once without --offline"):  # uv's cache lacks it
+        run_resolve(
+            matrix,
+            index,
+            tmp_path,
+            None,
+            notes,
+            offline=True,
+            cache_dir=fresh,
+            uv_cache_dir=tmp_path / "fresh-uv-cache",
+        )
+    assert notes and "is not in the cache; run once without --offline" in notes[0]
+
+
+def test_netrc_credentials_reach_a_private_index_and_never_the_file(
+    index: IndexServer, http: Http, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "NETRC", str(write_netrc(tmp_path / "netrc", "127.0.0.1", "robot", "s3cret"))
+    )
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add("logging", "1.3.0", upload_time=OLD)
+        matrix = release_matrix({"logging": "1.3.0"}, packages={"logging": {"index": private.url}})
+        options: dict[str, Any] = {"hashes": True, "http": http, "cache_dir": tmp_path / "cache"}
+        result = run_resolve(matrix, index, tmp_path, UPSTREAM, **options)
+        assert private.refused_agents <= {"uv"}  # astroctl sends netrc's at once; uv after a 401
+        agents = {r.headers["user-agent"].split("/")[0] for r in private.requests}
+        assert agents == {"astroctl", "uv"}  # both got in
+    assert result.inputs.left_out == ()
+    assert result.hashes is not None and result.hashes["logging"]
+    assert "robot" not in result.text and "s3cret" not in result.text
+
+
+def test_credentials_in_the_matrix_are_refused(index: IndexServer, tmp_path: Path) -> None:
+    keyed = index.url.replace("http://", "http://robot:s3cret@")
+    matrix = release_matrix({"logging": "1.3.0"}, packages={"logging": {"index": keyed}})
+    with pytest.raises(InputError, match=r'^\[packages\."logging"\] index .*netrc') as caught:
+        run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
+    assert "s3cret" not in caught.value.message and "robot" not in caught.value.message
+    keyed_upstream = release_matrix(
+        {},
+        upstream={"constraints_url": "https://robot:s3cret@example.test/{airflow}-{python}.txt"},
+    )
+    with pytest.raises(InputError, match=r"^\[upstream\] constraints_url 'https://example"):
+        run_resolve(keyed_upstream, index, tmp_path, UPSTREAM, upstream=None)
 
 
 def test_upstream_none_freezes_the_resolution_as_of_the_release_date(

@@ -20,13 +20,15 @@ from astroctl.providers.outdated import (
     airflow_conflict,
     choose_index,
     find_outdated,
+    private_index,
     python_admits,
     target_of,
     within,
 )
 from astroctl.seams.http import Http, HttpSettings
 from tests import factories
-from tests.index_server import IndexServer
+from tests.index_server import Fault, IndexServer
+from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
 FAST = HttpSettings(
     timeout=5.0, connect_timeout=2.0, retries=2, backoff=0.02, max_backoff=0.02, max_retry_time=3.0
@@ -35,6 +37,7 @@ TARGET = Target("3.11", "2.7.2")
 AMAZON = "apache-airflow-providers-amazon"
 HTTP_PROVIDER = "apache-airflow-providers-http"
 GOOGLE = "apache-airflow-providers-google"
+LOGGING = "astronomer-providers-logging"
 Find = Callable[..., Outdated]
 
 
@@ -43,6 +46,7 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("NETRC", "/nonexistent/netrc")  # no credentials but a test's own
 
 
 @pytest.fixture
@@ -291,12 +295,160 @@ def test_extra_indexes_add_files(tmp_path: Path) -> None:
         assert status.latest == "8.9.0"
 
 
-def test_a_package_the_index_lacks_names_the_fix(server: IndexServer, find: Find) -> None:
+def test_a_package_the_index_lacks_is_reported_with_the_fix(
+    server: IndexServer, find: Find
+) -> None:
     server.add(AMAZON, "8.8.0")
+    notes: list[str] = []
+    result = find(release_matrix({AMAZON: "8.7.1", LOGGING: "1.4.7"}), notify=notes.append)
+    logging = by_name(result)[LOGGING]
+    expected = (
+        f"project '{LOGGING}' not found on {server.url}; if it is served from another index, "
+        f'set [packages."{LOGGING}"] index in the matrix'
+    )
+    assert logging == PackageStatus(
+        LOGGING, "1.4.7", None, None, index=server.url, problem=expected
+    )
+    assert not logging.outdated
+    assert by_name(result)[AMAZON].latest == "8.8.0"
+    assert result.problems == (logging,)
+    assert dict(result.pins) == {AMAZON: "8.8.0"}
+    assert notes == [
+        f"{LOGGING}: not looked up: {expected}",
+        "1 of 2 packages could not be looked up (shown with its problem); the other was answered",
+    ]
+
+
+def test_a_private_index_that_is_down_leaves_the_others_answered(
+    server: IndexServer, http: Http, tmp_path: Path
+) -> None:
+    server.add(AMAZON, "8.8.0")
+    server.add(HTTP_PROVIDER, "4.5.0")
+    notes: list[str] = []
+    with closed_port() as down:
+        matrix = release_matrix(
+            {AMAZON: "8.7.1", HTTP_PROVIDER: "4.4.0", LOGGING: "1.4.7", "astro-extra": "1.0"},
+            packages={LOGGING: {"index": down.url}, "astro-extra": {"index": down.url}},
+        )
+        result = find_outdated(
+            matrix,
+            matrix.releases[0],
+            http=http,
+            index=IndexChoice(server.url, "--index-url"),
+            cache_dir=tmp_path,
+            notify=notes.append,
+        )
+    problem = f"{down.url}: cannot connect (Connection refused) after 3 attempts"
+    assert [(p.package, p.latest, p.change, p.index, p.problem) for p in result.packages] == [
+        (AMAZON, "8.8.0", ChangeKind.MINOR, server.url, None),
+        (HTTP_PROVIDER, "4.5.0", ChangeKind.MINOR, server.url, None),
+        ("astro-extra", None, None, down.url, problem),
+        (LOGGING, None, None, down.url, problem),
+    ]
+    assert notes == [
+        f"astro-extra, {LOGGING}: not looked up: {problem}",
+        "2 of 4 packages could not be looked up (shown with their problems); "
+        "the other 2 were answered",
+    ]
+    assert not any("logging" in path or "extra" in path for path in server.paths())
+
+
+def test_a_failed_metadata_read_is_that_packages_problem(server: IndexServer, find: Find) -> None:
+    (wheel,) = server.add(AMAZON, "8.8.0")
+    server.add(HTTP_PROVIDER, "4.5.0")
+    server.fail(server.metadata_path(wheel), *[Fault.error(503)] * 3)
+    result = find(release_matrix({AMAZON: "8.7.1", HTTP_PROVIDER: "4.4.0"}))
+    amazon = by_name(result)[AMAZON]
+    assert (amazon.latest, amazon.change, amazon.newest) == (None, None, "8.8.0")
+    assert amazon.problem == (
+        f"GET {server.base}/files/{wheel}.metadata: HTTP 503 Service Unavailable"
+    )
+    assert by_name(result)[HTTP_PROVIDER].latest == "4.5.0"
+
+
+def test_when_no_package_can_be_looked_up_it_is_an_error(http: Http, tmp_path: Path) -> None:
+    matrix = release_matrix({AMAZON: "8.7.1", LOGGING: "1.4.7"})
+    with closed_port() as down, pytest.raises(OperationError) as caught:
+        find_outdated(
+            matrix,
+            matrix.releases[0],
+            http=http,
+            index=IndexChoice(down.url, "--index-url"),
+            cache_dir=tmp_path,
+        )
+    assert caught.value.message == (
+        "no package of 9.2.0 could be looked up:\n"
+        f"  {AMAZON}: {down.url}: cannot connect (Connection refused) after 3 attempts\n"
+        f"  {LOGGING}: {down.url}: cannot connect (Connection refused) after 3 attempts"
+    )
+
+
+def test_when_nothing_is_answered_a_failed_metadata_read_makes_it_an_operation_error(
+    server: IndexServer, find: Find
+) -> None:
+    (wheel,) = server.add(AMAZON, "8.8.0")
+    server.fail(server.metadata_path(wheel), *[Fault.error(503)] * 3)
+    with pytest.raises(OperationError) as caught:
+        find(release_matrix({AMAZON: "8.7.1", LOGGING: "1.4.7"}))
+    assert not isinstance(caught.value, InputError)
+    assert f"  {AMAZON}: GET " in caught.value.message
+    assert f"  {LOGGING}: project '{LOGGING}' not found on" in caught.value.message
+
+
+def test_when_no_index_has_any_package_it_is_bad_input(server: IndexServer, find: Find) -> None:
     with pytest.raises(InputError) as caught:
-        find(release_matrix({AMAZON: "8.7.1", "astronomer-providers-logging": "1.4.7"}))
-    assert "project 'astronomer-providers-logging' not found on" in caught.value.message
-    assert '[packages."astronomer-providers-logging"] index' in caught.value.message
+        find(release_matrix({AMAZON: "8.7.1"}))
+    assert caught.value.message.startswith(
+        f"no package of 9.2.0 could be looked up:\n  {AMAZON}: project '{AMAZON}' not found on"
+    )
+
+
+# -- credentials ----------------------------------------------------------------------------------
+
+
+def test_credentials_are_refused_from_the_option_and_the_matrix() -> None:
+    keyed = "https://robot:s3cret@private.example/simple/"
+    plain = release_matrix({})
+    with pytest.raises(InputError, match=r"^--index-url 'https://private\.example/simple/': cred"):
+        choose_index(keyed, {}, plain)
+    matrix = release_matrix({}, upstream={"index_url": keyed})
+    with pytest.raises(InputError, match=r"^\[upstream\] index_url 'https://private\.example"):
+        choose_index(None, {}, matrix)
+    assert choose_index(keyed.replace("robot:s3cret@", ""), {}, matrix).origin == "--index-url"
+    # the environment may carry them, as pip allows
+    assert choose_index(None, {"PIP_INDEX_URL": keyed}, plain).url == keyed
+    private = release_matrix({LOGGING: "1.4.7"}, packages={LOGGING: {"index": keyed}})
+    with pytest.raises(InputError) as caught:
+        private_index(private, LOGGING)
+    assert caught.value.message.startswith(
+        f"[packages.\"{LOGGING}\"] index 'https://private.example/simple/': credentials in a URL"
+    )
+    assert "netrc" in caught.value.message and "s3cret" not in caught.value.message
+    assert "robot" not in caught.value.message
+
+
+def test_netrc_credentials_open_a_private_index(
+    server: IndexServer, http: Http, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "NETRC", str(write_netrc(tmp_path / "netrc", "127.0.0.1", "robot", "s3cret"))
+    )
+    server.add(AMAZON, "8.8.0")
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add(LOGGING, "1.5.0")
+        matrix = release_matrix(
+            {AMAZON: "8.7.1", LOGGING: "1.4.7"}, packages={LOGGING: {"index": private.url}}
+        )
+        result = find_outdated(
+            matrix,
+            matrix.releases[0],
+            http=http,
+            index=IndexChoice(server.url, "--index-url"),
+            cache_dir=tmp_path / "cache",
+        )
+        assert private.refused == 0 and private.authorized > 0
+    assert by_name(result)[LOGGING].latest == "1.5.0"
+    assert result.problems == ()
 
 
 def test_offline_after_one_online_run_asks_nothing(server: IndexServer, find: Find) -> None:
@@ -362,6 +514,6 @@ def test_progress_reports_each_stage_to_its_total(server: IndexServer, find: Fin
 
 def test_airflow_is_not_a_package_to_update(server: IndexServer, find: Find) -> None:
     server.add(AMAZON, "8.8.0")
-    result = find(release_matrix({AMAZON: "8.7.1", "apache-airflow": "2.7.2"}))
+    result = find(release_matrix({AMAZON: "8.7.1"}))  # Airflow is the release's airflow key
     assert [p.package for p in result.packages] == [AMAZON]
     assert "/simple/apache-airflow/" not in server.paths()

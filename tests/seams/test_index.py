@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,15 +29,19 @@ from astroctl.seams.index import (
     METADATA,
     PAGES,
     DistFile,
+    IndexUnreachable,
     MetadataUnavailable,
+    Netrc,
     PackageIndex,
     Project,
     ProjectNotFound,
     VersionNotFound,
     classify,
+    has_credentials,
     index_urls_from_environment,
     parse_project_page,
     project_url,
+    refuse_credentials,
 )
 from tests.index_server import (
     Fault,
@@ -44,6 +49,7 @@ from tests.index_server import (
     build_wheel,
     metadata_text,
 )
+from tests.seams.private_index import AuthIndexServer, basic, closed_port, write_netrc
 
 # Waits of 10-20 ms between attempts: retries are exercised without slowing the suite.
 FAST = HttpSettings(
@@ -61,6 +67,7 @@ def _no_proxy_no_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name.lower(), raising=False)
     for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "ASTROCTL_CACHE_DIR"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", "/nonexistent/netrc")  # no credentials but a test's own
 
 
 @pytest.fixture
@@ -794,3 +801,176 @@ def test_a_slow_index_times_out(server: IndexServer, cache: Path) -> None:
         pytest.raises(OperationError, match="timed out waiting for the response"),
     ):
         PackageIndex(server.url, http=http, cache_dir=cache).project("demo")
+
+
+# -- indexes that do not answer, answering what can be -----------------------------------------
+
+
+class CountingHttp:
+    """The HTTP seam, counting the GETs the index client makes."""
+
+    def __init__(self, http: Http) -> None:
+        self.http = http
+        self.urls: list[str] = []
+
+    def get(self, url: str, **options: Any) -> Any:
+        self.urls.append(url)
+        return self.http.get(url, **options)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def test_an_index_that_gives_no_answer_is_asked_once(http: Http, cache: Path) -> None:
+    counting = CountingHttp(http)
+    with closed_port() as down:
+        index = PackageIndex(down.url, http=counting, cache_dir=cache)
+        first = index.lookup(["alpha"])
+        rest = index.lookup(["beta", "gamma"])
+    assert counting.urls == [f"{down.url}alpha/"]  # beta and gamma fail without a request
+    errors = [first["alpha"], rest["beta"], rest["gamma"]]
+    assert all(isinstance(error, IndexUnreachable) for error in errors)
+    assert {str(error) for error in errors} == {
+        f"{down.url}: cannot connect (Connection refused) after 4 attempts"
+    }
+    unreachable = first["alpha"]
+    assert isinstance(unreachable, IndexUnreachable) and unreachable.exit_code == EXIT_FAILED
+    assert (unreachable.url, unreachable.reason) == (
+        down.url,
+        "cannot connect (Connection refused) after 4 attempts",
+    )
+
+
+def test_an_unreachable_index_is_named_without_credentials(http: Http, cache: Path) -> None:
+    with closed_port() as down:
+        url = down.url.replace("http://", "http://robot:s3cret@")
+        with pytest.raises(IndexUnreachable) as caught:
+            PackageIndex(url, http=http, cache_dir=cache).project("alpha")
+    assert str(caught.value).startswith(f"{down.url}: cannot connect")
+    assert "s3cret" not in str(caught.value) and "robot" not in str(caught.value)
+
+
+def test_lookup_answers_what_it_can(server: IndexServer, make_index: MakeIndex) -> None:
+    for name in ("p0", "p2"):
+        server.add(name, "1.0")
+    server.add("p3", "1.0")
+    server.fail(server.page_path("p3"), *[Fault.error(500)] * 4)
+    found = make_index(max_workers=2).lookup(["p0", "p1", "p2", "p3"])
+    assert list(found) == ["p0", "p1", "p2", "p3"]
+    assert isinstance(found["p0"], Project) and isinstance(found["p2"], Project)
+    assert isinstance(found["p1"], ProjectNotFound)
+    assert str(found["p1"]) == f"project 'p1' not found on {server.url}"
+    assert isinstance(found["p3"], HttpStatusError)
+    assert str(found["p3"]) == f"GET {server.url}p3/: HTTP 500 Internal Server Error"
+
+
+def test_lookup_still_raises_a_name_that_is_no_name(
+    server: IndexServer, make_index: MakeIndex
+) -> None:
+    with pytest.raises(InputError, match="is not a valid project name"):
+        make_index().lookup(["ok", "not a name!"])
+
+
+def test_lookup_metadata_answers_what_it_can(server: IndexServer, make_index: MakeIndex) -> None:
+    (wheel,) = server.add("demo", "1.0", requires_dist=["apache-airflow>=2"])
+    server.add("demo", "2.0")
+    server.add("demo", "3.0", wheel=False, sdist=True, sdist_metadata_version="2.1")
+    server.fail(server.metadata_path(wheel), *[Fault.error(503)] * 4)
+    notes: list[str] = []
+    index = make_index(notify=notes.append)
+    project = index.project("demo")
+    found, failed = index.lookup_metadata([(project, "1.0"), (project, "2.0"), (project, "3.0")])
+    assert list(found) == [("demo", "2.0")]
+    assert list(failed) == [("demo", "1.0")]
+    assert "HTTP 503" in str(failed[("demo", "1.0")])
+    assert len(notes) == 1 and notes[0].startswith("skipped: demo 3.0: no metadata")
+
+
+# -- credentials ---------------------------------------------------------------------------------
+
+
+def test_netrc_credentials_are_sent_to_their_host_and_never_stored(
+    http: Http, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    netrc = write_netrc(tmp_path / "netrc", "127.0.0.1", "robot", "s3cret")
+    monkeypatch.setenv("NETRC", str(netrc))
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add("demo", "1.0", requires_dist=["apache-airflow>=2"])
+        private.add("demo", "1.1", metadata_file=False)  # the wheel itself is downloaded
+        index = PackageIndex(private.url, http=http, cache_dir=cache)
+        project = index.project("demo")
+        assert index.metadata(project, "1.0").requires_dist == ("apache-airflow>=2",)
+        assert index.metadata(project, "1.1").version == "1.1"
+        assert private.refused == 0 and private.authorized == 3
+    stored = [p.read_bytes() for p in cache.rglob("*") if p.is_file()]
+    assert stored and not any(b"s3cret" in data or b"robot" in data for data in stored)
+
+
+def test_without_netrc_credentials_a_private_index_is_an_error_naming_it(
+    http: Http, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETRC", str(tmp_path / "missing"))
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add("demo", "1.0")
+        found = PackageIndex(private.url, http=http, cache_dir=cache).lookup(["demo"])
+        assert str(found["demo"]) == f"GET {private.url}demo/: HTTP 401 Unauthorized"
+
+
+def test_the_netrc_file(tmp_path: Path) -> None:
+    path = tmp_path / "netrc"
+    path.write_text(
+        "machine index.example login robot password s3cret\n"
+        "machine nopassword.example login someone\n"
+        "default login anyone password open\n",
+        encoding="utf-8",
+    )
+    netrc = Netrc({"NETRC": str(path)})
+    assert netrc.path == path
+    assert netrc.authorization("https://index.example/simple/") == basic("robot", "s3cret")
+    assert netrc.authorization("https://INDEX.example:8443/x/") == basic("robot", "s3cret")
+    assert netrc.authorization("https://other.example/") == basic("anyone", "open")
+    assert netrc.authorization("https://nopassword.example/") == basic("anyone", "open")
+    # a URL with credentials of its own (from $PIP_INDEX_URL) keeps them
+    assert netrc.authorization("https://me:mine@index.example/simple/") is None
+    assert Netrc({"NETRC": str(tmp_path / "missing")}).authorization("https://a.example/") is None
+    assert Netrc({}).path == Path.home() / ".netrc"
+
+
+def test_a_netrc_file_that_cannot_be_read_is_said_once_without_its_contents(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "netrc"
+    path.write_text("machine a.example login robot password s3cret\nmachine\n", encoding="utf-8")
+    notes: list[str] = []
+    netrc = Netrc({"NETRC": str(path)}, notify=notes.append)
+    assert netrc.authorization("https://a.example/") is None
+    assert netrc.authorization("https://b.example/") is None
+    assert len(notes) == 1
+    assert notes[0].startswith(f"netrc file {path}: line ")
+    assert "s3cret" not in notes[0] and "robot" not in notes[0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://robot:s3cret@index.example/simple/",
+        "https://robot@index.example/simple/",
+        "https://:s3cret@index.example/simple/",
+    ],
+)
+def test_credentials_in_a_url_are_refused_pointing_at_netrc(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        refuse_credentials(url, "--index-url")
+    message = caught.value.message
+    assert message.startswith("--index-url 'https://index.example/simple/': credentials in a URL")
+    assert "netrc" in message and "machine index.example" in message
+    assert "s3cret" not in message and "robot" not in message
+    assert caught.value.exit_code == EXIT_USAGE
+
+
+def test_a_url_without_credentials_is_kept() -> None:
+    assert refuse_credentials("https://index.example/simple/", "x") == (
+        "https://index.example/simple/"
+    )
+    assert not has_credentials("https://index.example/simple/")
+    assert has_credentials("https://robot:s3cret@index.example/simple/")

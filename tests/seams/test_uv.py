@@ -29,6 +29,7 @@ from astroctl.seams.uv import (
     parse_compiled,
 )
 from tests.index_server import IndexServer
+from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
 AMD64 = PLATFORMS["amd64"]
 ARM64 = PLATFORMS["arm64"]
@@ -215,6 +216,45 @@ def test_extra_indexes_are_passed_on(uv: Uv, server: IndexServer, tmp_path: Path
         private.add("gamma", "1.0", upload_time=OLD)
         result = compile_on(uv, server, tmp_path, "gamma", extra_index_urls=[private.url])
     assert result.pins == {"gamma": "1.0"}
+
+
+def test_an_extra_index_that_is_down_fails_every_resolution(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    """uv asks an extra index first, for every package: one that gives no answer fails even a
+    resolution of packages it does not serve (why constraints resolve asks it beforehand)."""
+    with closed_port() as down, pytest.raises(ProcessFailed) as caught:
+        compile_on(uv, server, tmp_path, "beta", extra_index_urls=[down.url])
+    assert caught.value.exit_code == EXIT_FAILED
+    assert f"{down.base}/simple/beta/" in caught.value.message
+
+
+def test_netrc_credentials_reach_a_private_index(
+    uv: Uv, server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv reads the netrc file $NETRC names, as astroctl does: nothing is put in the argv."""
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add("gamma", "1.0", upload_time=OLD)
+        monkeypatch.setenv(
+            "NETRC", str(write_netrc(tmp_path / "netrc", "127.0.0.1", "robot", "s3cret"))
+        )
+        result = compile_on(uv, server, tmp_path, "gamma", extra_index_urls=[private.url])
+        assert result.pins == {"gamma": "1.0"}
+        assert private.authorized > 0
+    assert not any("robot" in word or "s3cret" in word for word in result.argv)
+    assert "s3cret" not in result.text
+
+
+def test_without_credentials_a_private_index_refuses_uv(
+    uv: Uv, server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv takes a 401 for "not on this index": the package is not found, and uv says why."""
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-such-netrc"))
+    with AuthIndexServer("robot", "s3cret") as private, pytest.raises(ResolutionFailed) as caught:
+        private.add("gamma", "1.0", upload_time=OLD)
+        compile_on(uv, server, tmp_path, "gamma", extra_index_urls=[private.url])
+    assert "401 Unauthorized" in caught.value.explanation
+    assert private.authorized == 0
 
 
 def test_another_failure_of_uv_is_an_operation_error(

@@ -104,7 +104,8 @@ def resolve(
             "--index-url",
             metavar="URL",
             help="The package index uv resolves against (default: $PIP_INDEX_URL, then the "
-            "matrix's [upstream] index_url); $PIP_EXTRA_INDEX_URL adds extra indexes.",
+            "matrix's [upstream] index_url); $PIP_EXTRA_INDEX_URL adds extra indexes. "
+            "Credentials come from netrc ($NETRC or ~/.netrc), never from this URL.",
             show_default=False,
         ),
     ] = None,
@@ -133,10 +134,13 @@ def resolve(
     from astroctl.providers import constraints as core
     from astroctl.providers.outdated import choose_index
     from astroctl.render import constraints as views
+    from astroctl.seams.index import refuse_credentials
     from astroctl.seams.uv import Uv
 
     style = output_format(fmt)
     directory = _directory(output)
+    if upstream is not None:
+        refuse_credentials(upstream, "--upstream")
     shared = context(ctx)
     source, matrix = shared.load()
     selection = selectors.select(matrix, selector)
@@ -154,7 +158,7 @@ def resolve(
         matrix,
         release,
         options,
-        http=None if offline else shared.client(),
+        http=shared.client(),  # built on first use: offline, only the caches are read
         uv=Uv(shared.runner()),
         index=choose_index(index_url, os.environ, matrix),
         matrix_label=_label(source),

@@ -103,7 +103,8 @@ IndexUrlOption = Annotated[
         "--index-url",
         metavar="URL",
         help="The package index (default: $PIP_INDEX_URL, then the matrix's [upstream] "
-        "index_url); $PIP_EXTRA_INDEX_URL adds extra indexes.",
+        "index_url); $PIP_EXTRA_INDEX_URL adds extra indexes. Credentials come from netrc "
+        "($NETRC or ~/.netrc), never from this URL.",
         show_default=False,
     ),
 ]

@@ -21,6 +21,21 @@
 4. :func:`render` writes the file: a header naming its inputs and their digests, then the pins
    sorted by name, one per line, markers kept. Same inputs, same bytes: no clock is read.
 
+A package with its own index (``[packages.X] index``, such as astronomer-providers-logging on
+``https://pip.astronomer.io/v2/``) is handed to uv as an extra index, which uv asks first for
+every package (``uv pip compile`` cannot pin one package to one index), so an index that gives no
+answer would fail the whole resolution. Before uv runs, each such package is asked of its index
+through the index seam (one page, cached; offline: the cache). A package whose index gives no
+answer, answers with an error, or does not have it is **left out** of uv's resolution and
+check (and that index is not given to uv when none of its packages remain): it is still pinned
+in the file as the release pins it, and the header, and a warning, name it with its index and
+the problem: it was not checked, and what it needs is not in the set.
+
+Credentials never come from an argument or the matrix: ``--upstream``, ``[upstream]
+constraints_url`` and ``[packages.X] index`` with a user name or password are refused, pointing
+at netrc (``--index-url`` and ``[upstream] index_url`` are refused by
+:func:`~astroctl.providers.outdated.choose_index`).
+
 :func:`resolve` is the plan (it writes nothing but scratch files for uv); :func:`write` is the
 only writer. Nothing here prints: warnings go to ``notify``.
 """
@@ -34,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker
@@ -43,12 +58,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from astroctl import __version__
-from astroctl.errors import ChecksFailed, InputError, OperationError
+from astroctl.errors import AstroctlError, ChecksFailed, InputError, OperationError
 from astroctl.matrix.diff import AIRFLOW_PACKAGE
 from astroctl.matrix.model import Matrix, Release
-from astroctl.providers.outdated import IndexChoice, target_of
+from astroctl.providers.outdated import IndexChoice, private_index, target_of
 from astroctl.seams.cache import DiskCache, Entry, default_cache_dir, entry_key
 from astroctl.seams.http import HttpClient, check_status, shown_url
+from astroctl.seams.index import PackageIndex, refuse_credentials
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
 
 Notify = Callable[[str], None]
@@ -357,6 +373,21 @@ class ConstraintsDoNotInstall(ChecksFailed):
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A pinned package left out of uv's resolution and check: its own index did not answer
+    for it (no answer, an error, or not found there)."""
+
+    name: str  # canonical
+    version: str
+    index: str
+    problem: str  # one line, naming the index; never credentials
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What a constraint set is made from, as its header names them."""
 
@@ -365,6 +396,7 @@ class Inputs:
     exclude_newer: date | None = None  # uv saw files uploaded by the end of this day only
     uv_version: str | None = None
     extra_index_urls: tuple[str, ...] = ()  # $PIP_EXTRA_INDEX_URL's, then packages' own
+    left_out: tuple[LeftOut, ...] = ()  # pinned, but not given to uv
 
 
 @dataclass(frozen=True)
@@ -441,17 +473,29 @@ def resolve(
     """
     python = target_of(release, options.python).python
     wanted = release_pins(release)
-    template = options.upstream if options.upstream is not None else matrix.upstream.constraints_url
+    if options.upstream is not None:
+        template = options.upstream
+    else:
+        template = refuse_credentials(matrix.upstream.constraints_url, "[upstream] constraints_url")
     frozen = template.strip().lower() == NONE
+    private = private_packages(matrix, release, index)
     job: _Job | None = None
+    left_out: tuple[LeftOut, ...] = ()
     if frozen or options.check or options.hashes:
         if uv is None:
             raise OperationError("uv is needed to resolve or check a constraint set")
-        job = _Job(uv, python, index, _extra_indexes(matrix, release, index), options)
+        left_out = probe_private(private, wanted, http=http, options=options, notify=notify)
+        job = _Job(uv, python, index, _extra_indexes(index, private, left_out), options)
+    skipped = {item.name for item in left_out}
+    given = {name: version for name, version in wanted.items() if name not in skipped}
     upstream_url: str | None = None
     upstream: UpstreamFile | None = None
     if job is not None and frozen:
-        merged = overlay(job.freeze(release, wanted), wanted)
+        frozen_pins = job.freeze(release, given)
+        resolved = {pin.name for pin in frozen_pins}
+        # the packages left out join the set as the release pins them, not as resolved by uv
+        unresolved = [Pin(i.name, i.version) for i in left_out if i.name not in resolved]
+        merged = overlay([*frozen_pins, *unresolved], wanted)
     else:
         upstream_url = constraints_url(template.strip(), release.airflow, python)
         upstream = fetch_upstream(
@@ -465,7 +509,8 @@ def resolve(
     checks: tuple[ArchitectureCheck, ...] = ()
     hashes: Mapping[str, tuple[str, ...]] | None = None
     if job is not None and (options.check or options.hashes):
-        checks, found = job.check(release, merged.pins, _subject(release, python), notify)
+        checked = [pin for pin in merged.pins if pin.name not in skipped]
+        checks, found = job.check(release, checked, _subject(release, python), notify)
         hashes = MappingProxyType(found) if options.hashes else None
     inputs = Inputs(
         matrix_label,
@@ -473,6 +518,7 @@ def resolve(
         options.exclude_newer if job is not None else None,
         job.uv_version() if job is not None else None,
         job.extras if job is not None else (),
+        left_out,
     )
     resolution = Resolution(release, python, upstream_url, upstream, merged, inputs, checks, hashes)
     return _with_text(resolution)
@@ -486,13 +532,76 @@ def _subject(release: Release, python: str) -> str:
     return f"the constraint set of Astro Runtime {release.name} for Python {python}"
 
 
-def _extra_indexes(matrix: Matrix, release: Release, index: IndexChoice) -> tuple[str, ...]:
-    """The extra indexes, then the private index of every package of the release that has one."""
-    found = list(index.extra_urls)
+def private_packages(matrix: Matrix, release: Release, index: IndexChoice) -> dict[str, list[str]]:
+    """The release's packages with an index of their own (not the main one), by index URL in
+    the order of the package names; canonical names."""
+    found: dict[str, list[str]] = {}
     for name in sorted(release.packages):
-        private = matrix.facts(name).index
-        if private and private not in found and private != index.url:
-            found.append(private)
+        url = private_index(matrix, name)
+        if url and url != index.url:
+            found.setdefault(url, []).append(canonicalize_name(name))
+    return found
+
+
+def probe_private(
+    private: Mapping[str, Sequence[str]],
+    wanted: Mapping[str, str],
+    *,
+    http: HttpClient | None,
+    options: Options,
+    notify: Notify | None = None,
+) -> tuple[LeftOut, ...]:
+    """The packages whose own index does not answer for them: each package's page asked of
+    its index through the index seam (offline: its cache). Without an HTTP client (and not
+    offline) nothing can be asked and nothing is left out."""
+    if not private or (http is None and not options.offline):
+        return ()
+    left: list[LeftOut] = []
+    for url, names in private.items():
+        client = PackageIndex(
+            url,
+            http=http if http is not None else _NO_HTTP,
+            cache_dir=options.cache_dir,
+            offline=options.offline,
+            notify=notify,
+        )
+        client.lookup(names[:1])  # alone first: an index that gives no answer is asked once
+        for name, answer in client.lookup(names).items():
+            if isinstance(answer, AstroctlError):
+                left.append(LeftOut(name, wanted[name], client.url, answer.message))
+    left.sort(key=lambda item: item.name)
+    if left and notify is not None:
+        for item in left:
+            notify(
+                f"{item.requirement}: left out of uv's resolution and check: {item.problem}; "
+                f"it is pinned in the file unchecked, and the header says so"
+            )
+    return tuple(left)
+
+
+class _NoHttp:
+    """The HTTP client of an offline probe: never asked (the index seam reads its cache)."""
+
+    def get(self, url: str, **options: object) -> NoReturn:
+        raise OperationError(f"GET {shown_url(url)}: offline")
+
+    def close(self) -> None:
+        pass
+
+
+_NO_HTTP = _NoHttp()
+
+
+def _extra_indexes(
+    index: IndexChoice, private: Mapping[str, Sequence[str]], left_out: Sequence[LeftOut]
+) -> tuple[str, ...]:
+    """The extra indexes, then the private index of every package of the release that has one
+    and that is not left out."""
+    found = list(index.extra_urls)
+    skipped = {item.name for item in left_out}
+    for url, names in private.items():
+        if url not in found and any(name not in skipped for name in names):
+            found.append(url)
     return tuple(found)
 
 
@@ -655,13 +764,36 @@ def header(resolution: Resolution) -> list[str]:
         lines.append(f"  index:    {shown_url(inputs.index.url)} (files uploaded by {cutoff})")
         lines.extend(f"            extra {shown_url(url)}" for url in inputs.extra_index_urls)
     lines += _summary(merged, resolution)
+    lines += _left_out(resolution)
+    return lines
+
+
+def _left_out(resolution: Resolution) -> list[str]:
+    """The header's account of the packages uv was not given."""
+    left = resolution.inputs.left_out
+    if not left:
+        return []
+    what = "resolved or checked" if resolution.upstream is None else "checked"
+    lines = [
+        f"Not {what} by uv: their own index did not serve them where this was made.",
+        "They are pinned below as the release pins them; what they need is not in this set"
+        + (", and they carry no hashes:" if resolution.hashes is not None else ":"),
+    ]
+    lines.extend(f"  {item.requirement}: {item.problem}" for item in left)
     return lines
 
 
 def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
     if resolution.upstream is None:
         pinned = len(release_pins(resolution.release))
-        counts = f"{len(merged.pins)} pins resolved by uv, the release's {pinned} among them."
+        left = len(resolution.inputs.left_out)
+        if left:
+            counts = (
+                f"{len(merged.pins)} pins: {len(merged.pins) - left} resolved by uv, the "
+                f"release's {pinned - left} among them, and {left} of the release's not resolved."
+            )
+        else:
+            counts = f"{len(merged.pins)} pins resolved by uv, the release's {pinned} among them."
     else:
         counts = (
             f"{len(merged.pins)} pins: {merged.kept} as upstream, {len(merged.overrides)} "

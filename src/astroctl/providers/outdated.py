@@ -18,7 +18,17 @@ is not the one proposed (the level, a Python or an Airflow requirement).
 Pages are read for every package at once (concurrently, by the index seam); metadata only for the
 candidates that may win: the newest first, then, in rounds of growing width, the next ones of the
 packages whose newest turned out incompatible. A package whose matrix facts name an ``index`` is
-looked up there alone. Nothing here prints: progress goes to a callback.
+looked up there alone. Nothing here prints: progress goes to a callback, warnings to ``notify``.
+
+A package that cannot be looked up (its index does not have it, gives no answer, answers with an
+error, or, offline, is not in the cache) does not stop the others: it is reported with its
+``problem`` (``latest`` and ``change`` unknown) and ``notify`` names it with its index. Only when
+no package at all could be looked up is that an error (exit 2 when no index had any of them,
+exit 1 otherwise).
+
+Credentials are never taken from an argument or the matrix: ``--index-url``, ``[upstream]
+index_url`` and ``[packages.X] index`` with a user name or password are refused, pointing at
+netrc (see :mod:`astroctl.seams.index`); ``$PIP_INDEX_URL`` may carry them, as pip allows.
 """
 
 from __future__ import annotations
@@ -35,16 +45,17 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from astroctl.errors import InputError
+from astroctl.errors import AstroctlError, InputError, OperationError
 from astroctl.matrix.diff import AIRFLOW_PACKAGE, classify
 from astroctl.matrix.model import ChangeKind, Level, Matrix, Release
-from astroctl.seams.http import HttpClient
+from astroctl.seams.http import HttpClient, shown_url
 from astroctl.seams.index import (
     Metadata,
     PackageIndex,
     Project,
     ProjectNotFound,
     index_urls_from_environment,
+    refuse_credentials,
 )
 
 # (stage, done, total, item): called from the calling thread as pages and metadata arrive.
@@ -55,6 +66,7 @@ PAGES_STAGE = "index pages"
 METADATA_STAGE = "metadata"
 _FIRST_ROUND = 1  # candidates per package whose metadata is read in the first round
 _GROWTH = 4  # each later round reads this many times as many
+_SHOWN_PROBLEMS = 20  # packages named in the error when none could be looked up
 
 
 # -- where to look ------------------------------------------------------------------------------
@@ -68,16 +80,36 @@ class IndexChoice:
     origin: str  # "--index-url", "$PIP_INDEX_URL" or "[upstream] index_url"
     extra_urls: tuple[str, ...] = ()
 
+    @property
+    def shown_url(self) -> str:
+        """The index as output shows it: without the credentials ``$PIP_INDEX_URL`` may carry."""
+        return shown_url(self.url)
+
+    @property
+    def shown_extra_urls(self) -> tuple[str, ...]:
+        return tuple(shown_url(url) for url in self.extra_urls)
+
 
 def choose_index(option: str | None, environ: Mapping[str, str], matrix: Matrix) -> IndexChoice:
     """``--index-url``, then ``$PIP_INDEX_URL``, then the matrix's ``[upstream] index_url``;
-    ``$PIP_EXTRA_INDEX_URL`` adds extra indexes whichever was chosen, as pip does."""
+    ``$PIP_EXTRA_INDEX_URL`` adds extra indexes whichever was chosen, as pip does. A URL with
+    credentials is refused from ``--index-url`` and the matrix (netrc is the place for them);
+    the environment's may carry them."""
     primary, extras = index_urls_from_environment(environ)
     if option is not None and option.strip():
-        return IndexChoice(option.strip(), "--index-url", extras)
+        return IndexChoice(refuse_credentials(option.strip(), "--index-url"), "--index-url", extras)
     if primary is not None:
         return IndexChoice(primary, "$PIP_INDEX_URL", extras)
-    return IndexChoice(matrix.upstream.index_url, "[upstream] index_url", extras)
+    url = refuse_credentials(matrix.upstream.index_url, "[upstream] index_url")
+    return IndexChoice(url, "[upstream] index_url", extras)
+
+
+def private_index(matrix: Matrix, package: str) -> str | None:
+    """The ``[packages.X] index`` of a package, refused when it carries credentials."""
+    url = matrix.facts(package).index
+    if not url:
+        return None
+    return refuse_credentials(url, f'[packages."{package}"] index')
 
 
 @dataclass(frozen=True)
@@ -171,19 +203,21 @@ def within(level: Level, current: Version, candidate: Version) -> bool:
 
 @dataclass(frozen=True)
 class PackageStatus:
-    """One package: its pin, the newest compatible version within the level, and the change."""
+    """One package: its pin, the newest compatible version within the level, and the change;
+    or, when it could not be looked up, its ``problem`` (``latest`` and ``change`` None)."""
 
     package: str
     current: str
-    latest: str  # the pin itself when nothing newer is compatible
-    change: ChangeKind
+    latest: str | None  # the pin itself when nothing newer is compatible; None: unknown
+    change: ChangeKind | None  # None: unknown (see ``problem``)
     newest: str | None = None  # the newest final, non-yanked release on the index, if any
     held_back: str | None = None  # why ``newest`` is not ``latest``, when it is newer
-    index: str = ""  # where it was looked up
+    index: str = ""  # where it was looked up, as output shows it (no credentials)
+    problem: str | None = None  # why it could not be looked up
 
     @property
     def outdated(self) -> bool:
-        return self.change is not ChangeKind.UNCHANGED
+        return self.change is not None and self.change is not ChangeKind.UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -201,9 +235,14 @@ class Outdated:
         return tuple(p for p in self.packages if p.outdated)
 
     @property
+    def problems(self) -> tuple[PackageStatus, ...]:
+        """The packages that could not be looked up."""
+        return tuple(p for p in self.packages if p.problem is not None)
+
+    @property
     def pins(self) -> Mapping[str, str]:
         """The new pin of every package that has a newer compatible version."""
-        return MappingProxyType({p.package: p.latest for p in self.updates})
+        return MappingProxyType({p.package: p.latest for p in self.updates if p.latest is not None})
 
 
 # -- the search -----------------------------------------------------------------------------------
@@ -221,10 +260,11 @@ class _Search:
     pending: list[str] = field(default_factory=list)
     found: str | None = None
     reasons: dict[str, str] = field(default_factory=dict)  # version -> why it was skipped
+    problem: str | None = None  # why the search could not finish
 
     @property
     def done(self) -> bool:
-        return self.found is not None or not self.pending
+        return self.found is not None or self.problem is not None or not self.pending
 
 
 def _search(
@@ -304,53 +344,104 @@ def find_outdated(
 ) -> Outdated:
     """The newest compatible version of each package ``release`` pins (rules: the module doc).
 
-    Raises :class:`InputError` when an index does not have a pinned package (naming where a
-    private one is configured), and the index seam's errors for what could not be fetched.
+    A package that cannot be looked up is reported with its ``problem`` and named to ``notify``;
+    when none can be, that is an :class:`InputError` (no index had any of them) or an
+    :class:`OperationError`, naming each package and its problem.
     """
     target = target_of(release, python)
     stages = _Stages(progress)
     pins = {name: pin for name, pin in sorted(release.packages.items()) if name != AIRFLOW_PACKAGE}
     groups = _groups(matrix, pins, index)
     searches: list[_Search] = []
+    failed: dict[str, tuple[str, AstroctlError, str]] = {}  # name -> (problem, error, index)
     for url, names in groups.items():
         extras = index.extra_urls if url == index.url else ()
         client = PackageIndex(
             url, http=http, extra_urls=extras, cache_dir=cache_dir, offline=offline, notify=notify
         )
-        projects = _projects(client, names, stages, url == index.url)
-        searches.extend(
-            _search(name, pins[name], client, projects[name], target, level) for name in names
-        )
+        for name, found in _projects(client, names, stages).items():
+            if isinstance(found, Project):
+                searches.append(_search(name, pins[name], client, found, target, level))
+            else:
+                failed[name] = (_problem(found, url == index.url), found, shown_url(client.url))
     _check_metadata(searches, target, stages)
-    statuses = (_status(s, pins[s.package]) for s in sorted(searches, key=lambda s: s.package))
-    return Outdated(release, target, level, index, tuple(statuses))
+    statuses = [_status(s, pins[s.package]) for s in searches]
+    statuses += [
+        PackageStatus(name, pins[name], None, None, index=where, problem=problem)
+        for name, (problem, _, where) in failed.items()
+    ]
+    statuses.sort(key=lambda s: s.package)
+    result = Outdated(release, target, level, index, tuple(statuses))
+    _report_problems(result, [error for _, error, _ in failed.values()], notify)
+    return result
 
 
 def _groups(matrix: Matrix, pins: Mapping[str, str], index: IndexChoice) -> dict[str, list[str]]:
     """The packages to look up on each index: a private one where the facts name it."""
     groups: dict[str, list[str]] = {index.url: []}
     for name in pins:
-        private = matrix.facts(name).index
+        private = private_index(matrix, name)
         groups.setdefault(private or index.url, []).append(name)
     return {url: names for url, names in groups.items() if names}
 
 
 def _projects(
-    client: PackageIndex, names: Sequence[str], stages: _Stages, public: bool
-) -> dict[str, Project]:
-    try:
-        # One page first, alone: the shared HTTP client is built by its first request, and
-        # first requests racing from the index's threads could each build one (and leak all
-        # but one). The page is remembered, so the concurrent call does not fetch it again.
-        client.project(names[0])
-        return client.projects(names, stages.callback(PAGES_STAGE))
-    except ProjectNotFound as exc:
-        hint = (
-            f'; if it is served from another index, set [packages."{exc.name}"] index in the matrix'
-            if public
-            else ""
+    client: PackageIndex, names: Sequence[str], stages: _Stages
+) -> dict[str, Project | AstroctlError]:
+    """Each package's project, or why it could not be read."""
+    # One page first, alone: the shared HTTP client is built by its first request, and first
+    # requests racing from the index's threads could each build one (and leak all but one).
+    # It also finds an index that gives no answer, which the others then skip at once. The
+    # page is remembered, so the concurrent call does not fetch it again.
+    client.lookup(names[:1])
+    return client.lookup(names, stages.callback(PAGES_STAGE))
+
+
+def _problem(error: AstroctlError, public: bool) -> str:
+    """Why a package could not be looked up, in one line (with the fix a missing package on
+    the main index most likely needs)."""
+    if isinstance(error, ProjectNotFound) and public:
+        return (
+            f"{error.message}; if it is served from another index, set "
+            f'[packages."{error.name}"] index in the matrix'
         )
-        raise InputError(f"{exc.message}{hint}") from exc
+    return error.message
+
+
+def _report_problems(
+    result: Outdated, errors: Sequence[AstroctlError], notify: Notify | None
+) -> None:
+    """Warn about the packages not looked up, grouped by problem; raise when none was."""
+    problems = result.problems
+    if not problems:
+        return
+    if len(problems) == len(result.packages):
+        named = [f"  {p.package}: {p.problem}" for p in problems[:_SHOWN_PROBLEMS]]
+        more = len(problems) - len(named)
+        lines = [
+            f"no package of {result.release.name} could be looked up:",
+            *named,
+            *([f"  ... and {more} more"] if more else []),
+        ]
+        not_found = len(errors) == len(problems)  # none failed later, reading metadata
+        if not_found and all(isinstance(error, ProjectNotFound) for error in errors):
+            raise InputError("\n".join(lines))
+        raise OperationError("\n".join(lines))
+    if notify is None:
+        return
+    grouped: dict[str, list[str]] = {}
+    for status in problems:
+        grouped.setdefault(status.problem or "", []).append(status.package)
+    for problem, names in grouped.items():
+        notify(f"{', '.join(names)}: not looked up: {problem}")
+    total, count = len(result.packages), len(problems)
+    shown = "shown with its problem" if count == 1 else "shown with their problems"
+    answered = (
+        "the other was answered"
+        if total - count == 1
+        else f"the other {total - count} were answered"
+    )
+    notify(f"{count} of {total} packages could not be looked up ({shown}); {answered}")
 
 
 def _check_metadata(searches: Sequence[_Search], target: Target, stages: _Stages) -> None:
@@ -368,11 +459,18 @@ def _check_metadata(searches: Sequence[_Search], target: Target, stages: _Stages
                 (search.project, v) for v in versions
             )
         found: dict[tuple[str, str], Metadata] = {}
+        failed: dict[tuple[str, str], AstroctlError] = {}
         for key, wanted in by_client.items():
-            found.update(clients[key].metadata_many(wanted, stages.callback(METADATA_STAGE)))
+            answered, errors = clients[key].lookup_metadata(wanted, stages.callback(METADATA_STAGE))
+            found.update(answered)
+            failed.update(errors)
         for search, versions in batch:
             del search.pending[: len(versions)]
             for version in versions:
+                error = failed.get((search.project.name, version))
+                if error is not None:  # unknown whether it is compatible: the search stops
+                    search.problem = error.message
+                    break
                 reason = _metadata_reason(
                     found.get((search.project.name, version)), version, target
                 )
@@ -384,6 +482,16 @@ def _check_metadata(searches: Sequence[_Search], target: Target, stages: _Stages
 
 
 def _status(search: _Search, current: str) -> PackageStatus:
+    if search.problem is not None:
+        return PackageStatus(
+            search.package,
+            current,
+            None,
+            None,
+            newest=search.newest,
+            index=shown_url(search.client.url),
+            problem=search.problem,
+        )
     latest = search.found or current
     change = classify(current, latest) if search.found else ChangeKind.UNCHANGED
     held_back = None
@@ -396,7 +504,7 @@ def _status(search: _Search, current: str) -> PackageStatus:
         change,
         newest=search.newest,
         held_back=held_back,
-        index=search.client.url,
+        index=shown_url(search.client.url),
     )
 
 
@@ -408,6 +516,7 @@ __all__ = [
     "airflow_conflict",
     "choose_index",
     "find_outdated",
+    "private_index",
     "python_admits",
     "target_of",
     "within",

@@ -229,24 +229,26 @@ class PackageStatus(Protocol):
     @property
     def current(self) -> str: ...
     @property
-    def latest(self) -> str: ...
+    def latest(self) -> str | None: ...
     @property
-    def change(self) -> ChangeKind: ...
+    def change(self) -> ChangeKind | None: ...
     @property
     def newest(self) -> str | None: ...
     @property
     def held_back(self) -> str | None: ...
     @property
     def index(self) -> str: ...
+    @property
+    def problem(self) -> str | None: ...
 
 
 class IndexChoice(Protocol):
     @property
-    def url(self) -> str: ...
+    def shown_url(self) -> str: ...  # without credentials
     @property
     def origin(self) -> str: ...
     @property
-    def extra_urls(self) -> Sequence[str]: ...
+    def shown_extra_urls(self) -> Sequence[str]: ...
 
 
 class Target(Protocol):
@@ -271,23 +273,39 @@ class Outdated(Protocol):
     def packages(self) -> Sequence[PackageStatus]: ...
 
 
-def _status_order(status: PackageStatus) -> tuple[bool, int, str]:
-    """The packages with a newer version first, by kind (as a diff lists them), then by name."""
-    kinds = [kind.value for kind in type(status.change)]
-    return (status.change.value == "unchanged", kinds.index(status.change.value), status.package)
+UNKNOWN = "unknown"  # the change of a package that could not be looked up
+
+
+def _change(status: PackageStatus) -> str:
+    return status.change.value if status.change is not None else UNKNOWN
+
+
+def _status_order(status: PackageStatus) -> tuple[int, int, str]:
+    """The packages with a newer version first, by kind (as a diff lists them), then those that
+    could not be looked up, then the unchanged ones; by name within each."""
+    change = status.change
+    if change is None:
+        return (1, 0, status.package)
+    kinds = [kind.value for kind in type(change)]
+    return (2 if change.value == "unchanged" else 0, kinds.index(change.value), status.package)
 
 
 def outdated_summary(statuses: Sequence[PackageStatus]) -> str:
-    newer = [s for s in statuses if s.change.value != "unchanged"]
+    newer = [s for s in statuses if s.change is not None and s.change.value != "unchanged"]
+    failed = sum(1 for s in statuses if s.change is None)
+    tail = f"; {failed} could not be looked up" if failed else ""
     if not statuses:
         return "the release pins no packages"
     if not newer:
+        if failed:
+            answered = len(statuses) - failed
+            return f"{answered} of {_plural(len(statuses), 'package')} are up to date{tail}"
         return f"all {_plural(len(statuses), 'package')} are up to date"
     kinds: dict[str, int] = {}
     for status in sorted(newer, key=_status_order):
-        kinds[status.change.value] = kinds.get(status.change.value, 0) + 1
+        kinds[_change(status)] = kinds.get(_change(status), 0) + 1
     parts = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
-    return f"{len(newer)} of {_plural(len(statuses), 'package')} can be updated: {parts}"
+    return f"{len(newer)} of {_plural(len(statuses), 'package')} can be updated: {parts}{tail}"
 
 
 def outdated(result: Outdated, fmt: Format) -> None:
@@ -295,41 +313,51 @@ def outdated(result: Outdated, fmt: Format) -> None:
     release, target = result.release, result.target
     statuses = sorted(result.packages, key=_status_order)
     held = any(s.held_back for s in statuses)
-    columns = ("Package", "Current", "Latest", "Change")
+    failed = any(s.problem for s in statuses)
+    columns = (
+        "Package",
+        "Current",
+        "Latest",
+        "Change",
+        *(("Held back",) if held else ()),
+        *(("Problem",) if failed else ()),
+    )
     level = "" if result.level.value == "major" else f", up to {result.level.value}"
     grid = Grid(
-        f"Packages of Astro Runtime {release.name} on {result.index.url} "
+        f"Packages of Astro Runtime {release.name} on {result.index.shown_url} "
         f"(Python {target.python}, Airflow {target.airflow}{level})",
-        (*columns, "Held back") if held else columns,
+        columns,
         tuple(
             (
                 s.package,
                 s.current,
-                s.latest,
-                s.change.value,
+                s.latest or "-",
+                _change(s),
                 *((s.held_back or "",) if held else ()),
+                *((s.problem or "",) if failed else ()),
             )
             for s in statuses
         ),
-        wrap=frozenset({"Held back"}) if held else frozenset(),
+        wrap=frozenset({"Held back", "Problem"} & set(columns)),
     )
     payload = {
         "release": release.name,
         "python": target.python,
         "airflow": target.airflow,
         "level": result.level.value,
-        "index": result.index.url,
+        "index": result.index.shown_url,
         "index_origin": result.index.origin,
-        "extra_index_urls": list(result.index.extra_urls),
+        "extra_index_urls": list(result.index.shown_extra_urls),
         "packages": [
             {
                 "package": s.package,
                 "current": s.current,
                 "latest": s.latest,
-                "change": s.change.value,
+                "change": _change(s),
                 "newest": s.newest,
                 "held_back": s.held_back,
                 "index": s.index,
+                "problem": s.problem,
             }
             for s in result.packages
         ],

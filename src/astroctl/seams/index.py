@@ -22,6 +22,19 @@ Pages and metadata for many projects are fetched concurrently by a bounded threa
 one shared HTTP client (:mod:`astroctl.seams.http`, which retries and reports transport errors).
 The seam prints nothing: progress goes to a ``progress(done, total, name)`` callback and notes
 (a version skipped, a cache that cannot be written) to ``notify``.
+
+An index that gives no answer (no connection, a connect timeout, TLS refused) after the HTTP
+seam's retries is :class:`IndexUnreachable`; the host is then remembered as down for the client's
+lifetime, so the other projects asked of it fail at once instead of each retrying for seconds.
+:meth:`PackageIndex.lookup` and :meth:`PackageIndex.lookup_metadata` answer what they can and
+return each project's (or version's) failure beside the answers, for a caller that reports a
+package it could not look up instead of stopping.
+
+Credentials come from a netrc file only (``$NETRC``, else ``~/.netrc``, read as pip and uv read
+it): a request to a host the file names carries its login as HTTP Basic auth, unless the URL
+has credentials of its own (from ``$PIP_INDEX_URL``). A URL with credentials given as an argument
+or in the matrix is refused by :func:`refuse_credentials`. Credentials never reach a message: every
+URL shown goes through :func:`~astroctl.seams.http.shown_url`.
 """
 
 from __future__ import annotations
@@ -60,6 +73,8 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     import httpx
+
+    from astroctl.seams.http import Headers
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
@@ -116,6 +131,16 @@ class VersionNotFound(InputError):
         self.name = name
         self.version = version
         super().__init__(f"project {name!r} has no version {version!r} on the index")
+
+
+class IndexUnreachable(OperationError):
+    """An index (or a file host) gave no answer: no connection, a timeout connecting or a TLS
+    failure, after the HTTP seam's retries (exit 1)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{shown_url(url)}: {reason}")
 
 
 class MetadataUnavailable(OperationError):
@@ -260,6 +285,94 @@ def index_url(url: str) -> str:
         raise InputError(f"index URL {shown_url(url)!r}: not an http(s) URL")
     text = url.strip().split("#", 1)[0]
     return text if text.endswith("/") else text + "/"
+
+
+NETRC_HINT = "put them in a netrc file (~/.netrc, or the file $NETRC names)"
+
+
+def has_credentials(url: str) -> bool:
+    """Whether a URL carries a user name or a password."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "@" in url
+    return parts.username is not None or parts.password is not None
+
+
+def refuse_credentials(url: str, where: str) -> str:
+    """``url`` itself, or an InputError when it carries credentials: an argument lands in shell
+    history and process listings, a matrix entry in git. The message names the host, never the
+    user name or the password."""
+    if not has_credentials(url):
+        return url
+    try:
+        host = urlsplit(url.strip()).hostname or "HOST"
+    except ValueError:
+        host = "HOST"
+    raise InputError(
+        f"{where} {shown_url(url.strip())!r}: credentials in a URL are refused; {NETRC_HINT}: "
+        f"'machine {host} login USER password PASSWORD'"
+    )
+
+
+class Netrc:
+    """The credentials of a netrc file: ``$NETRC``, else ``~/.netrc``; read on first use.
+
+    A missing file gives none; a file that cannot be parsed gives none and ``notify`` is told
+    once, naming the file and line, never its contents (as uv warns and goes on).
+    """
+
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, *, notify: Notify | None = None
+    ) -> None:
+        env = os.environ if environ is None else environ
+        named = env.get("NETRC", "").strip()
+        self.path = Path(named) if named else Path.home() / ".netrc"
+        self._notify = notify
+        self._lock = threading.Lock()
+        self._hosts: dict[str, tuple[str, str]] | None = None
+
+    def _load(self) -> dict[str, tuple[str, str]]:
+        import netrc
+
+        with self._lock:
+            if self._hosts is not None:
+                return self._hosts
+            hosts: dict[str, tuple[str, str]] = {}
+            try:
+                if self.path.is_file():
+                    parsed = netrc.netrc(os.fspath(self.path))
+                    hosts = {
+                        host.lower(): (login, password)
+                        for host, (login, _account, password) in parsed.hosts.items()
+                        if password
+                    }
+            except netrc.NetrcParseError as exc:
+                if self._notify is not None:
+                    self._notify(
+                        f"netrc file {self.path}: line {exc.lineno} cannot be read; "
+                        f"no credentials are taken from it"
+                    )
+            except OSError as exc:
+                if self._notify is not None:
+                    self._notify(f"netrc file {self.path}: cannot be read ({exc.strerror or exc})")
+            self._hosts = hosts
+            return hosts
+
+    def authorization(self, url: str) -> str | None:
+        """The ``Authorization`` header for ``url``'s host, or None (no entry, or the URL
+        brings its own credentials)."""
+        import base64
+
+        if has_credentials(url):
+            return None
+        host = (urlsplit(url).hostname or "").lower()
+        hosts = self._load()
+        found = (hosts.get(host) or hosts.get("default")) if host else None
+        if found is None:
+            return None
+        token = base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode("ascii")
+        return f"Basic {token}"
 
 
 def project_name(name: str) -> str:
@@ -702,6 +815,7 @@ class PackageIndex:
         offline: bool = False,
         max_workers: int = 8,
         notify: Notify | None = None,
+        netrc: Netrc | None = None,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers}")
@@ -716,6 +830,8 @@ class PackageIndex:
         self._lock = threading.Lock()
         self._projects: dict[str, Project] = {}
         self._cache_trouble = False
+        self._netrc = netrc if netrc is not None else Netrc(notify=notify)
+        self._down: dict[str, str] = {}  # origin (scheme://host:port) -> why it gave no answer
 
     @property
     def urls(self) -> tuple[str, ...]:
@@ -757,6 +873,24 @@ class PackageIndex:
         found = self._concurrently(unique, self.project, str, progress)
         return dict(zip(unique, found, strict=True))
 
+    def lookup(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, Project | AstroctlError]:
+        """Several projects, as :meth:`projects`, but a project that cannot be read (not on any
+        index, an index unreachable or answering with an error, a page not cached offline) is
+        answered with its error instead of stopping the others. A name that is not a project
+        name is still raised."""
+        unique = list(dict.fromkeys(names))
+
+        def work(name: str) -> Project | AstroctlError:
+            try:
+                return self.project(name)
+            except (ProjectNotFound, OperationError) as exc:
+                return exc
+
+        found = self._concurrently(unique, work, str, progress)
+        return dict(zip(unique, found, strict=True))
+
     def _page(self, index: str, name: str) -> tuple[DistFile, ...] | None:
         url = index + name + "/"
         key = entry_key(shown_url(url))
@@ -768,7 +902,7 @@ class PackageIndex:
                     f"{OFFLINE_HINT}"
                 )
             return cached.files
-        response = self._http.get(url, headers=_page_headers(cached))
+        response = self._get(url, index, _page_headers(cached))
         if response.status_code == 304 and cached is not None:
             return cached.files
         if response.status_code in (404, 410):
@@ -841,6 +975,35 @@ class PackageIndex:
                 found[key] = result
         return found
 
+    def lookup_metadata(
+        self, wanted: Sequence[tuple[Project, str]], progress: Progress | None = None
+    ) -> tuple[dict[tuple[str, str], Metadata], dict[tuple[str, str], AstroctlError]]:
+        """Metadata of several versions, as :meth:`metadata_many`, but a version whose metadata
+        cannot be fetched or read is answered with its error (the second mapping) instead of
+        stopping the others; one without reliable metadata is left out, as there."""
+        jobs = {(project.name, version): (project, version) for project, version in wanted}
+
+        def work(key: tuple[str, str]) -> Metadata | AstroctlError:
+            try:
+                return self.metadata(*jobs[key])
+            except MetadataUnavailable as exc:
+                if self._notify is not None:
+                    self._notify(f"skipped: {exc}")
+                return exc
+            except (OperationError, VersionNotFound) as exc:
+                return exc
+
+        keys = list(jobs)
+        results = self._concurrently(keys, work, " ".join, progress)
+        found: dict[tuple[str, str], Metadata] = {}
+        failed: dict[tuple[str, str], AstroctlError] = {}
+        for key, result in zip(keys, results, strict=True):
+            if isinstance(result, Metadata):
+                found[key] = result
+            elif not isinstance(result, MetadataUnavailable):
+                failed[key] = result
+        return found, failed
+
     def _best_file(self, project: Project, version: str) -> DistFile:
         files = [f for f in project.files_of(version) if f.kind != "other"]
         if not files:
@@ -875,18 +1038,44 @@ class PackageIndex:
         if urlsplit(file.url).scheme not in ("http", "https"):
             raise OperationError(f"{file.filename}: not an http(s) URL: {shown_url(file.url)}")
         if file.metadata is not None:
-            response = self._http.get(file.url + ".metadata")
+            response = self._get(file.url + ".metadata")
             if response.status_code != 404:  # listed but not there: read the file itself
                 data = check_status(response).content
                 verify(data, file.metadata, f"the metadata file of {file.filename}")
                 return data, "metadata"
-        data = self._http.get(file.url, check=True).content
+        data = check_status(self._get(file.url)).content
         verify(data, file.hashes, file.filename)
         if file.kind == "wheel":
             return wheel_metadata(data, file.filename, project), "wheel"
         return sdist_metadata(data, file.filename), "sdist"
 
     # -- plumbing ---------------------------------------------------------------------------------
+
+    def _get(
+        self, url: str, where: str | None = None, headers: Headers | None = None
+    ) -> httpx.Response:
+        """GET ``url`` with the netrc credentials of its host. A host that gave no answer
+        before fails at once; one that gives none now is remembered, and the failure is an
+        :class:`IndexUnreachable` naming ``where`` (the index; default: the URL)."""
+        origin = _origin(url)
+        shown = where if where is not None else url
+        with self._lock:
+            reason = self._down.get(origin)
+        if reason is not None:
+            raise IndexUnreachable(shown, reason)
+        sent = dict(headers or {})
+        authorization = self._netrc.authorization(url)
+        if authorization is not None:
+            sent["Authorization"] = authorization
+        try:
+            return self._http.get(url, headers=sent)
+        except OperationError as exc:
+            if not _no_answer(exc):
+                raise
+            reason = exc.message.removeprefix(f"GET {shown_url(url)}: ")
+            with self._lock:
+                self._down.setdefault(origin, reason)
+            raise IndexUnreachable(shown, reason) from exc
 
     def _store(self, namespace: str, key: str, entry: Entry) -> None:
         """Cache an entry; a cache that cannot be written is noted once, not fatal."""
@@ -928,6 +1117,32 @@ class PackageIndex:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
         return [results[n] for n in range(total)]
+
+
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of a URL (credentials left out), what a down host is known by."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname}:{parts.port}"
+    except ValueError:
+        return url
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """Whether a failure of the HTTP seam means the host gave no answer at all: no connection,
+    a timeout connecting, or TLS refused (not a slow read of one page)."""
+    import ssl
+
+    import httpx
+
+    seen: set[int] = set()
+    current: BaseException | None = exc.__cause__
+    while current is not None and id(current) not in seen:
+        if isinstance(current, httpx.ConnectError | httpx.ConnectTimeout | ssl.SSLError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _source(value: str | None) -> Source | None:
