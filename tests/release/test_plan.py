@@ -149,7 +149,9 @@ def test_promotion_keeps_the_content_and_folds_the_notes() -> None:
 
 pin_versions = st.sampled_from(["1.0.0", "1.0.1", "1.1.0", "2.0.0", "0.9.0"])
 edits = st.lists(
-    st.tuples(st.sampled_from(["alpha", "beta"]), pin_versions), max_size=2, unique_by=lambda e: e[0]
+    st.tuples(st.sampled_from(["alpha", "beta"]), pin_versions),
+    max_size=2,
+    unique_by=lambda e: e[0],
 )
 levels = st.sampled_from(list(Level))
 
