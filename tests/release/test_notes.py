@@ -634,3 +634,14 @@ def test_breaking_changes_list_notes_then_airflow_platform_and_packages() -> Non
         "Changed the default Python from 3.10 to 3.11.",
         f"Downgraded `{PROVIDER}` from 2.0 to 1.0.",
     )
+
+
+def test_a_bang_before_a_cve_does_not_make_an_image() -> None:
+    """Found by the property above: '!CVE-...' became '![CVE-...](url)', an image."""
+    matrix = small(entry("9.0.0", "2.9.0", date(2024, 1, 1)))
+    note = ReleaseNote(NoteType.SECURITY, "!CVE-2024-1234")
+    markdown = to_markdown(release_notes(matrix, matrix.releases[0], None, [note]))
+    tokens = MARKDOWN.parse(markdown)
+    inline = [c.type for t in tokens for c in (t.children or [])]
+    assert "image" not in inline
+    assert "link_open" in inline

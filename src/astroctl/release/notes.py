@@ -99,7 +99,7 @@ _MONTHS = (
 _BLANKS = re.compile(r"[ \t\n\r\v\f\x1c-\x1f\x85\u2028\u2029]+")
 # Characters markdown (CommonMark, GitHub's extensions) may read as markup anywhere in a line:
 # emphasis, code, links and images, raw HTML and autolinks, headings, tables, strikethrough, math.
-_MARKUP = re.compile(r"[\\`*_\[\]<>#|~$]")
+_MARKUP = re.compile(r"[\\`*_\[\]<>#|~$!]")
 # '&' only where it would start an entity reference (``&lt;``, ``&#60;``).
 _ENTITY = re.compile(r"&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 # At the start of an item: a bullet or an ordered-list marker would open a nested list.
@@ -124,9 +124,9 @@ def escape(text: str, *, item: bool = False) -> str:
     - every run of blank space or line breaks (``\n``, ``\r``, tab, form feed, the Unicode line
       and paragraph separators) becomes one space, and the ends are stripped: a note is one list
       item, never a paragraph break or a new block;
-    - ``\ ` * _ [ ] < > # | ~ $`` are backslash-escaped everywhere, so no emphasis, code span,
-      link, image, raw HTML, autolink, heading, table cell, strikethrough or math can form; HTML
-      such as ``<script>`` shows as text;
+    - ``\ ` * _ [ ] < > # | ~ $ !`` are backslash-escaped everywhere, so no emphasis, code
+      span, link, image (a ``!`` before a CVE link astroctl adds), raw HTML, autolink, heading,
+      table cell, strikethrough or math can form; HTML such as ``<script>`` shows as text;
     - ``&`` is escaped where it would start an entity (``\&lt;`` shows as ``&lt;``);
     - with ``item`` (the text starts a list item), a leading ``-``, ``+`` or ``1.`` / ``1)`` is
       escaped, so it opens no nested list (``#``, ``>``, ``*`` and fences are escaped anyway);
