@@ -28,6 +28,7 @@ COMMANDS = (
     "notes",
     "changes",
     "tags",
+    "build",
 )
 
 
@@ -64,6 +65,10 @@ def _register(app: typer.Typer, name: str) -> None:
         from astroctl.commands import images
 
         app.command("tags", cls=Command, short_help=images.TAGS_SUMMARY)(images.tags)
+    elif name == "build":
+        from astroctl.commands import images
+
+        app.command("build", cls=Command, short_help=images.BUILD_SUMMARY)(images.build)
 
 
 def build_app(names: Sequence[str] = COMMANDS) -> typer.Typer:

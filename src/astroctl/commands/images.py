@@ -1,13 +1,26 @@
-"""``astroctl tags``: the images of a release and the tags they are published under."""
+"""``astroctl tags`` and ``astroctl build``: the images of a release, their tags, and building
+them with docker (the plan of :mod:`astroctl.images.plan`, run through the Docker seam)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from astroctl.commands.completion import complete_selector
 from astroctl.commands.context import FormatOption, announce, context, output_format
+from astroctl.errors import InputError
+from astroctl.render import streams
+
+if TYPE_CHECKING:
+    from astroctl.images.plan import Builder, BuildOptions, BuildPlan, Provenance
+    from astroctl.images.tags import Variant
+    from astroctl.matrix.model import Matrix, Release
+    from astroctl.seams.docker import Docker
 
 TAGS_SUMMARY = "Show the image tags, variants and platforms of a release."
 
@@ -44,12 +57,209 @@ def tags(
 ) -> None:
     """Show the tag plan of a release: each image (onbuild and base, for each Python), the
     tags it is pushed under and its platforms; with --floating, the floating tags it moves."""
-    from astroctl.errors import InputError
     from astroctl.images import tags as core
     from astroctl.matrix import selectors
     from astroctl.render import images as views
 
     style = output_format(fmt)
+    _registry(registry)
+    matrix = context(ctx).matrix()
+    selection = selectors.select(matrix, selector)
+    announce(selection)
+    plan = core.plan_tags(matrix, selection.release, floating=floating, repository=registry)
+    views.tags(plan, style)
+
+
+BUILD_SUMMARY = "Build the images of a release with docker."
+CONSTRAINTS_FILE = re.compile(r"constraints-(\d+\.\d+)\.txt")
+CONSTRAINTS_HEADER = re.compile(r"^# Constraints of Astro Runtime \S+: .*, Python (\d+\.\d+)\s*$")
+DOCKER_VARIABLE = "ASTROCTL_DOCKER"
+ALL = "all"
+
+
+def build(
+    ctx: typer.Context,
+    selector: Annotated[
+        str,
+        typer.Argument(
+            metavar="SELECTOR",
+            help="The release: 9.2.0, 9.2, 9 or latest.",
+            autocompletion=complete_selector,
+        ),
+    ] = "latest",
+    arch: Annotated[
+        str,
+        typer.Option("--arch", metavar="ARCH", help="amd64, arm64 or all (the release's)."),
+    ] = ALL,
+    python: Annotated[
+        str,
+        typer.Option("--python", metavar="X.Y", help="One Python distribution, or all."),
+    ] = ALL,
+    variant: Annotated[
+        str,
+        typer.Option(
+            "--variant",
+            metavar="VARIANT",
+            help="onbuild, base or all (onbuild alone still builds its base, unpushed).",
+        ),
+    ] = ALL,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            metavar="REPO",
+            help="The repository, host[:port]/path (default: the matrix's [image] repository).",
+        ),
+    ] = None,
+    base_image: Annotated[
+        str | None,
+        typer.Option(
+            "--base-image",
+            metavar="IMAGE",
+            help="The Python image the base variant starts from (default: "
+            "python:<py>-slim-<codename>; {python} and {codename} are filled in).",
+        ),
+    ] = None,
+    push: Annotated[
+        bool,
+        typer.Option("--push", help="Push the images and make the multi-arch manifest lists."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show the plan and every docker command; run nothing."),
+    ] = False,
+    bake: Annotated[
+        Path | None,
+        typer.Option(
+            "--bake",
+            metavar="FILE",
+            help="Write the build contexts and a docker buildx bake JSON file, then stop.",
+            dir_okay=False,
+        ),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", metavar="ENTRY", help="Build one entry of the CI matrix."),
+    ] = None,
+    context_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--context",
+            metavar="DIR",
+            help="Where the build contexts go; given alone, write them there and stop "
+            "(default: the build directory under astroctl's cache).",
+            file_okay=False,
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-bundle",
+            metavar="PATH",
+            help="A CA bundle pip trusts inside the build (in no layer of the image).",
+            dir_okay=False,
+        ),
+    ] = None,
+    constraints: Annotated[
+        Path | None,
+        typer.Option(
+            "--constraints",
+            metavar="FILE",
+            help="The constraint set (a file of 'constraints resolve', or a directory of "
+            "constraints-<py>.txt files; default: the release's pins, unresolved).",
+        ),
+    ] = None,
+    floating: Annotated[
+        bool | None,
+        typer.Option(
+            "--floating/--no-floating",
+            help="Also tag the floating tags M.m, M and latest (default: the matrix's "
+            "[image] floating_tags).",
+            show_default=False,
+        ),
+    ] = None,
+    docker_binary: Annotated[
+        str,
+        typer.Option(
+            "--docker",
+            metavar="PATH",
+            envvar=DOCKER_VARIABLE,
+            help=f"The docker program (${DOCKER_VARIABLE}).",
+        ),
+    ] = "docker",
+    fmt: FormatOption = "table",
+) -> None:
+    """Build the images of a release: base, then onbuild FROM it, for each Python and
+    architecture; with --push, push them (after every build succeeded) and make the manifest
+    lists. --dry-run shows the plan, the exact argv of every docker command and the CI matrix."""
+    from astroctl.images import plan as core
+    from astroctl.matrix import selectors
+    from astroctl.render import images as views
+    from astroctl.seams.docker import Docker
+
+    style = output_format(fmt)
+    shared = context(ctx)
+    matrix = shared.matrix()
+    selection = selectors.select(matrix, selector)
+    announce(selection)
+    release = selection.release
+    options = core.BuildOptions(
+        architectures=_choice(arch),
+        pythons=_choice(python),
+        variants=_variants(variant),
+        repository=_registry(registry),
+        base_image=base_image,
+        push=push,
+        floating=floating,
+        ca_bundle=ca_bundle,
+        only=only,
+    )
+    _check_request(matrix, release, options)
+    sets = _constraint_sets(release, options, constraints)
+    docker = Docker(shared.runner(), docker_binary)
+    writes = bake is not None or context_dir is not None
+    if not writes:
+        builder, buildkit = _builder(docker, dry_run=dry_run)
+        options = replace(options, builder=builder, buildkit=buildkit)
+    plan = core.plan_build(
+        matrix,
+        release,
+        options,
+        docker=docker,
+        constraints=sets,
+        workdir=context_dir if context_dir is not None else _workdir(release.name),
+        provenance=_provenance(),
+    )
+    if writes:
+        _write(plan, docker, bake)
+    if dry_run:
+        views.build_plan(plan, style)
+    if writes or dry_run:
+        return
+    report = core.run_plan(plan, docker, progress=views.build_progress(plan))
+    views.build_result(report, style)
+
+
+def _choice(text: str) -> tuple[str, ...] | None:
+    value = text.strip()
+    return None if value.lower() == ALL else (value,)
+
+
+def _variants(text: str) -> tuple[Variant, ...] | None:
+    from astroctl.images.tags import Variant
+
+    value = text.strip().lower()
+    if value == ALL:
+        return None
+    try:
+        return (Variant(value),)
+    except ValueError:
+        raise InputError(f"--variant {text!r} is not a variant; use onbuild, base or all") from None
+
+
+def _registry(registry: str | None) -> str | None:
+    from astroctl.images import tags as core
+
     if registry is not None:
         try:
             core.check_repository(registry)
@@ -57,8 +267,140 @@ def tags(
             raise InputError(
                 f"--registry {exc.text!r} is not an image repository: {exc.reason}"
             ) from None
-    matrix = context(ctx).matrix()
-    selection = selectors.select(matrix, selector)
-    announce(selection)
-    plan = core.plan_tags(matrix, selection.release, floating=floating, repository=registry)
-    views.tags(plan, style)
+    return registry
+
+
+def _check_request(matrix: Matrix, release: Release, options: BuildOptions) -> None:
+    """Refuse an architecture, Python or entry the release does not have before anything else
+    (the constraint sets and docker are not looked at): plan with placeholder sets."""
+    from astroctl.images import plan as core
+    from astroctl.seams.docker import Docker
+    from astroctl.seams.process import Runner
+
+    placeholder = {p: f"apache-airflow=={release.airflow}\n" for p in release.python_versions}
+    core.plan_build(
+        matrix,
+        release,
+        replace(options, base_image=None, ca_bundle=None),
+        docker=Docker(Runner(dry_run=True), stream=False),
+        constraints=placeholder,
+        workdir=Path("/nonexistent"),
+    )
+
+
+def _constraint_sets(release: Release, options: BuildOptions, given: Path | None) -> dict[str, str]:
+    """The text of the constraint set of each Python: ``--constraints``, else the release's pins
+    (with a warning that the set was not resolved)."""
+    if given is None:
+        streams.warn(
+            f"the constraint set was not resolved: the images get the pins of {release.name} "
+            f"and apache-airflow=={release.airflow} only (run 'astroctl constraints resolve "
+            f"{release.name}' for the real set, then pass it with --constraints)"
+        )
+        return {python: _unresolved(release, python) for python in release.python_versions}
+    sets = _read_sets(release, given)
+    if options.only is None:
+        wanted = options.pythons or release.python_versions
+        missing = [python for python in wanted if python not in sets]
+        if missing:
+            have = ", ".join(sorted(sets)) or "none"
+            raise InputError(
+                f"--constraints {given}: no constraint set for Python {', '.join(missing)} "
+                f"of {release.name} (it has Python {have}); pass --python, or a directory "
+                "holding constraints-<py>.txt for each"
+            )
+    return sets
+
+
+def _unresolved(release: Release, python: str) -> str:
+    from astroctl.providers.constraints import Pin, release_pins
+
+    lines = [
+        f"# Astro Runtime {release.name}, Python {python}: the release's pins only, NOT resolved",
+        f"# (run: astroctl constraints resolve {release.name} --python {python})",
+        *(Pin(name, version).requirement for name, version in release_pins(release).items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _read_sets(release: Release, given: Path) -> dict[str, str]:
+    if given.is_dir():
+        sets = {}
+        for python in release.python_versions:
+            path = given / f"constraints-{python}.txt"
+            if path.is_file():
+                sets[python] = _read(path)
+        return sets
+    text = _read(given)
+    return {_python_of(release, given, text): text}
+
+
+def _python_of(release: Release, path: Path, text: str) -> str:
+    """The Python a constraints file is for: its header's, its name's, else the default."""
+    first = text.split("\n", 1)[0]
+    for match in (CONSTRAINTS_HEADER.match(first), CONSTRAINTS_FILE.fullmatch(path.name)):
+        if match is not None and match[1] in release.python_versions:
+            return match[1]
+    return release.python
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(f"--constraints {path}: cannot read it: {reason}") from None
+
+
+def _builder(docker: Docker, *, dry_run: bool) -> tuple[Builder, bool]:
+    """buildx when docker has it, else the classic builder (with the engine's BuildKit for a
+    client older than 23). A dry run without docker assumes the classic builder."""
+    from astroctl.errors import OperationError
+    from astroctl.images.plan import Builder
+    from astroctl.seams.docker import BUILDKIT_WITHOUT_BUILDX_BEFORE
+
+    try:
+        if docker.has_buildx():
+            return Builder.BUILDX, False
+        major = docker.version().client_major
+    except OperationError as exc:
+        if not dry_run:
+            raise
+        streams.note(f"docker did not answer ({exc.message}); assuming the classic builder")
+        return Builder.CLASSIC, False
+    return Builder.CLASSIC, major is not None and major < BUILDKIT_WITHOUT_BUILDX_BEFORE
+
+
+def _workdir(release: str) -> Path:
+    from astroctl.seams.cache import default_cache_dir
+
+    return default_cache_dir() / "build" / release
+
+
+def _provenance() -> Provenance:
+    from astroctl.images.plan import Provenance
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return Provenance()
+    if not epoch.isdigit():
+        raise InputError(f"SOURCE_DATE_EPOCH {epoch!r} is not a whole number of seconds")
+    return Provenance(source_date_epoch=int(epoch))
+
+
+def _write(plan: BuildPlan, docker: Docker, bake: Path | None) -> None:
+    """``--context DIR`` / ``--bake FILE``: write the contexts (and the bake file)."""
+    from astroctl.images import plan as core
+    from astroctl.images.context import write_context
+    from astroctl.render import images as views
+
+    for key, built in plan.contexts.items():
+        write_context(built, plan.context_dir(key))
+    command = None
+    if bake is not None:
+        core.write_bake_file(core.bake_file(plan), bake)
+        allow = [f"fs.read={plan.workdir}"]
+        if plan.options.network == "host":
+            allow.append("network.host")
+        command = docker.bake_argv(bake.absolute(), [plan.group], allow=allow).argv
+    views.build_written(plan, bake, command)
