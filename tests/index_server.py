@@ -695,6 +695,9 @@ def _send(handler: BaseHTTPRequestHandler, answer: _Answer) -> None:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 overflows under the index's 8 concurrent connections,
+    # and an overflowed connect waits a full second to retry (seen with nstat).
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client hanging up mid-answer (a timeout test) is expected, not news."""
