@@ -63,7 +63,7 @@ class HttpSettings:
     ca_bundle: Path | None = None  # a PEM bundle to trust instead of the default trust store
     user_agent: str | None = None  # None: astroctl/<version> (+python httpx/<version>)
     max_connections: int = 10
-    max_keepalive_connections: int = 5
+    max_keepalive_connections: int = 10  # all that may be open: no churn under concurrency
 
     def __post_init__(self) -> None:
         for name in ("timeout", "connect_timeout", "max_retry_time"):
