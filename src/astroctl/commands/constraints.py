@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl.commands.completion import complete_selector
-from astroctl.commands.context import Command, FormatOption, announce, context, output_format
+from astroctl.commands.context import (
+    Command,
+    FormatOption,
+    announce,
+    context,
+    output_format,
+    selector_argument,
+)
 from astroctl.errors import InputError
 from astroctl.render import streams
 
@@ -44,12 +50,7 @@ def resolve(
     ctx: typer.Context,
     selector: Annotated[
         str,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="The release: 9.2.0, 9.2, 9 or latest.",
-            show_default=False,
-            autocompletion=complete_selector,
-        ),
+        selector_argument(),
     ],
     python: Annotated[
         str | None,

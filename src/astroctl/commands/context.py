@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from astroctl.commands.completion import complete_format
+from astroctl.commands.completion import complete_format, complete_selector
 from astroctl.errors import InputError
 from astroctl.render import streams
 from astroctl.render.output import Format
@@ -38,6 +38,21 @@ FormatOption = Annotated[
         autocompletion=complete_format,
     ),
 ]
+
+RELEASE_HELP = "The release: 9.2.0, 9.2, 9 or latest."
+
+
+def selector_argument(
+    help_text: str = RELEASE_HELP, *, metavar: str = "SELECTOR", show_default: bool = False
+) -> Any:
+    """The positional argument that names releases, completed from the matrix."""
+    return typer.Argument(
+        metavar=metavar,
+        help=help_text,
+        show_default=show_default,
+        autocompletion=complete_selector,
+    )
+
 
 # Counts are read as text and checked here, so a bad one gets astroctl's own message.
 _MAX_COUNT_DIGITS = 9

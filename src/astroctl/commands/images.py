@@ -11,8 +11,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl.commands.completion import complete_selector
-from astroctl.commands.context import FormatOption, announce, context, output_format
+from astroctl.commands.context import (
+    FormatOption,
+    announce,
+    context,
+    output_format,
+    selector_argument,
+)
 from astroctl.errors import InputError
 from astroctl.render import streams
 
@@ -29,12 +34,7 @@ def tags(
     ctx: typer.Context,
     selector: Annotated[
         str,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="The release: 9.2.0, 9.2, 9 or latest.",
-            autocompletion=complete_selector,
-            show_default=False,
-        ),
+        selector_argument(),
     ],
     floating: Annotated[
         bool | None,
@@ -81,11 +81,7 @@ def build(
     ctx: typer.Context,
     selector: Annotated[
         str,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="The release: 9.2.0, 9.2, 9 or latest.",
-            autocompletion=complete_selector,
-        ),
+        selector_argument(show_default=True),
     ] = "latest",
     arch: Annotated[
         str,

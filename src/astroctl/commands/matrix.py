@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl.commands.completion import complete_selector
 from astroctl.commands.context import (
     Command,
     FormatOption,
@@ -14,6 +13,7 @@ from astroctl.commands.context import (
     context,
     count,
     output_format,
+    selector_argument,
 )
 from astroctl.render import matrix as views
 from astroctl.render import streams
@@ -45,12 +45,7 @@ def show(
     ctx: typer.Context,
     selector: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="Releases to show: 9.2.0, 9.2, 9 or latest.",
-            show_default=False,
-            autocompletion=complete_selector,
-        ),
+        selector_argument("Releases to show: 9.2.0, 9.2, 9 or latest."),
     ] = None,
     all_releases: Annotated[
         bool, typer.Option("--all", help="One row per release (with selectors: every match).")
@@ -133,11 +128,7 @@ def env(
     ctx: typer.Context,
     selector: Annotated[
         str,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="The release (default: latest).",
-            autocompletion=complete_selector,
-        ),
+        selector_argument("The release (default: latest).", show_default=True),
     ] = "latest",
     workers: Annotated[
         str | None,

@@ -7,8 +7,14 @@ from typing import Annotated
 
 import typer
 
-from astroctl.commands.completion import complete_selector
-from astroctl.commands.context import Command, FormatOption, announce, context, output_format
+from astroctl.commands.context import (
+    Command,
+    FormatOption,
+    announce,
+    context,
+    output_format,
+    selector_argument,
+)
 
 NOTES_SUMMARY = "Show, write or check release notes."
 
@@ -23,12 +29,7 @@ def notes(
     ctx: typer.Context,
     selector: Annotated[
         str | None,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="The release (default: latest).",
-            autocompletion=complete_selector,
-            show_default=False,
-        ),
+        selector_argument("The release (default: latest)."),
     ] = None,
     write: Annotated[
         Path | None,

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl.commands.completion import complete_selector
 from astroctl.commands.context import (
     Command,
     Context,
@@ -15,6 +14,7 @@ from astroctl.commands.context import (
     announce,
     context,
     output_format,
+    selector_argument,
 )
 from astroctl.errors import InputError
 from astroctl.matrix.model import Level
@@ -46,16 +46,10 @@ FlavorOption = Annotated[
 ]
 
 
-def _selector(help_text: str) -> object:
-    return typer.Argument(
-        metavar="SELECTOR", help=help_text, show_default=False, autocompletion=complete_selector
-    )
-
-
 @app.command("list", cls=Command, short_help="List the packages of a release with their marks.")
 def list_packages(
     ctx: typer.Context,
-    selector: Annotated[str, _selector("The release: 9.2.0, 9.2, 9 or latest.")],
+    selector: Annotated[str, selector_argument()],
     flavor: FlavorOption = None,
     fmt: FormatOption = "table",
 ) -> None:
@@ -73,8 +67,8 @@ def list_packages(
 @app.command("diff", cls=Command, short_help="Compare the packages of two releases.")
 def diff(
     ctx: typer.Context,
-    old: Annotated[str, _selector("The release to compare from.")],
-    new: Annotated[str, _selector("The release to compare to.")],
+    old: Annotated[str, selector_argument("The release to compare from.")],
+    new: Annotated[str, selector_argument("The release to compare to.")],
     all_packages: Annotated[
         bool, typer.Option("--all", help="Also list the packages that did not change.")
     ] = False,
@@ -165,7 +159,7 @@ def _find_outdated(
 )
 def outdated(
     ctx: typer.Context,
-    selector: Annotated[str, _selector("The release: 9.2.0, 9.2, 9 or latest.")],
+    selector: Annotated[str, selector_argument()],
     index_url: IndexUrlOption = None,
     level: Annotated[
         str,
@@ -208,7 +202,7 @@ def outdated(
 )
 def update(
     ctx: typer.Context,
-    selector: Annotated[str, _selector("The release whose packages are updated.")],
+    selector: Annotated[str, selector_argument("The release whose packages are updated.")],
     level: Annotated[
         str,
         typer.Option(

@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from astroctl.commands.completion import complete_selector
-from astroctl.commands.context import Command, FormatOption, announce, context, output_format
+from astroctl.commands.context import (
+    Command,
+    FormatOption,
+    announce,
+    context,
+    output_format,
+    selector_argument,
+)
 from astroctl.render.output import Format
 
 if TYPE_CHECKING:
@@ -389,9 +395,7 @@ def promote(
     ctx: typer.Context,
     candidate: Annotated[
         str,
-        typer.Argument(
-            metavar="VERSION", help="The candidate, X.Y.Z-rc.N.", autocompletion=complete_selector
-        ),
+        selector_argument("The candidate, X.Y.Z-rc.N.", metavar="VERSION", show_default=True),
     ],
     when: DateOption = None,
     dry_run: DryRunOption = False,
@@ -438,13 +442,11 @@ def check(
     ctx: typer.Context,
     old: Annotated[
         str,
-        typer.Argument(
-            metavar="FROM", help="The earlier release.", autocompletion=complete_selector
-        ),
+        selector_argument("The earlier release.", metavar="FROM", show_default=True),
     ],
     new: Annotated[
         str,
-        typer.Argument(metavar="TO", help="The later release.", autocompletion=complete_selector),
+        selector_argument("The later release.", metavar="TO", show_default=True),
     ],
     fmt: FormatOption = "table",
 ) -> None:
@@ -475,12 +477,7 @@ def audit(
     ctx: typer.Context,
     selector: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="SELECTOR",
-            help="Releases to audit: 9, 9.10, 9.10.2 (default: every release).",
-            show_default=False,
-            autocompletion=complete_selector,
-        ),
+        selector_argument("Releases to audit: 9, 9.10, 9.10.2 (default: every release)."),
     ] = None,
     fmt: FormatOption = "table",
 ) -> None:
