@@ -6,12 +6,15 @@ Test modules never import each other; what two of them share lives here (or in `
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from astroctl import cli
+from astroctl.seams.process import Environment, ProcessResult, normalize_argv
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX = REPO / "data" / "compatibility.toml"
@@ -146,3 +149,45 @@ airflow = "2.7.3"
 "Bad_Name" = "1.0.0"
 "apache-airflow-providers-amazon" = "eight"
 """
+
+
+# -- a recording process runner ---------------------------------------------------------------
+
+
+class RunCall(NamedTuple):
+    argv: tuple[str, ...]
+    env: Mapping[str, str | None]
+    read_only: bool
+
+
+def _succeed(argv: tuple[str, ...]) -> ProcessResult:
+    return ProcessResult(argv, 0, "", "")
+
+
+class RecordingRunner:
+    """A ProcessRunner for argv tests: records each call and answers with ``answer(argv)``
+    (by default a silent success); nothing runs."""
+
+    def __init__(self, answer: Callable[[tuple[str, ...]], ProcessResult] = _succeed) -> None:
+        self.answer = answer
+        self.calls: list[RunCall] = []
+
+    def run(
+        self,
+        argv: Sequence[str | os.PathLike[str]],
+        *,
+        stream: bool = False,
+        check: bool = True,
+        timeout: float | None = None,
+        env: Environment | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        input: str | None = None,
+        read_only: bool = False,
+    ) -> ProcessResult:
+        command = normalize_argv(argv)
+        self.calls.append(RunCall(command, dict(env or {}), read_only))
+        return self.answer(command)
+
+    @property
+    def argvs(self) -> list[tuple[str, ...]]:
+        return [call.argv for call in self.calls]

@@ -4,8 +4,7 @@ matrix, the JSON of --dry-run, the bake file, and running a plan over a recordin
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,45 +27,26 @@ from astroctl.images.tags import Variant
 from astroctl.matrix import selectors, store
 from astroctl.matrix.model import Matrix, Release
 from astroctl.seams.docker import Docker, DockerFailed
-from astroctl.seams.process import Environment, ProcessResult, normalize_argv
+from astroctl.seams.process import ProcessResult
 from tests import factories
-from tests.helpers import SNAPSHOT
+from tests.helpers import SNAPSHOT, RecordingRunner
 
 REPO = "quay.io/astronomer/astro-runtime"
 WORK = Path("/work/build")
 
 
-class RecordingRunner:
-    """A ProcessRunner that records what it is asked to run and answers from ``fail``."""
+def failing_build(fail: Callable[[tuple[str, ...]], bool]) -> RecordingRunner:
+    """A recording runner whose builds for which ``fail`` holds fail as the classic builder does."""
 
-    def __init__(self, fail: Callable[[tuple[str, ...]], bool] = lambda argv: False) -> None:
-        self.fail = fail
-        self.calls: list[tuple[tuple[str, ...], dict[str, str | None]]] = []
-
-    def run(
-        self,
-        argv: Sequence[str | os.PathLike[str]],
-        *,
-        stream: bool = False,
-        check: bool = True,
-        timeout: float | None = None,
-        env: Environment | None = None,
-        cwd: str | os.PathLike[str] | None = None,
-        input: str | None = None,
-        read_only: bool = False,
-    ) -> ProcessResult:
-        command = normalize_argv(argv)
-        self.calls.append((command, dict(env or {})))
-        if self.fail(command):
+    def answer(argv: tuple[str, ...]) -> ProcessResult:
+        if fail(argv):
             output = (
                 "Step 4/9 : RUN false\nThe command '/bin/sh -c false' returned a non-zero code: 1"
             )
-            return ProcessResult(command, 1, "", output)
-        return ProcessResult(command, 0, "", "")
+            return ProcessResult(argv, 1, "", output)
+        return ProcessResult(argv, 0, "", "")
 
-    @property
-    def argvs(self) -> list[tuple[str, ...]]:
-        return [argv for argv, _ in self.calls]
+    return RecordingRunner(answer)
 
 
 @pytest.fixture(scope="module")
@@ -481,7 +461,7 @@ def test_run_plan_writes_the_contexts_and_runs_every_step_in_order(
 
 
 def test_a_failed_build_pushes_nothing(matrix: Matrix, tmp_path: Path) -> None:
-    runner = RecordingRunner(fail=lambda argv: f"{REPO}:9.2.0-arm64" in argv and "build" in argv)
+    runner = failing_build(lambda argv: f"{REPO}:9.2.0-arm64" in argv and "build" in argv)
     built = plan(matrix, "9.2.0", runner, workdir=tmp_path, pythons=("3.11",), push=True)
     with pytest.raises(DockerFailed) as caught:
         run_plan(built, Docker(runner, stream=False))

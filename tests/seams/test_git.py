@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, InputError
 from astroctl.seams.git import Git
-from astroctl.seams.process import Environment, ProcessFailed, ProcessResult, Runner
+from astroctl.seams.process import ProcessFailed, Runner
+from tests.helpers import RecordingRunner
 
 
 def git(root: Path, *args: str) -> str:
@@ -297,31 +297,8 @@ def test_reset_soft(repo: Path) -> None:
 # --- how git is run -------------------------------------------------------------------------
 
 
-class Recorder:
-    """A fake runner: records each call and answers like a successful, silent git."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[tuple[str, ...], Environment | None, bool]] = []
-
-    def run(
-        self,
-        argv: Sequence[str | os.PathLike[str]],
-        *,
-        stream: bool = False,
-        check: bool = True,
-        timeout: float | None = None,
-        env: Environment | None = None,
-        cwd: str | os.PathLike[str] | None = None,
-        input: str | None = None,
-        read_only: bool = False,
-    ) -> ProcessResult:
-        command = tuple(os.fspath(arg) for arg in argv)
-        self.calls.append((command, env, read_only))
-        return ProcessResult(command, 0, "", "")
-
-
 def test_argv_environment_and_read_only_marks(tmp_path: Path) -> None:
-    recorder = Recorder()
+    recorder = RecordingRunner()
     seam = Git(recorder, tmp_path)
     seam.dirty([tmp_path / "sub" / "x.md"])
     seam.add([Path("x.md")])
