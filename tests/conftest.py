@@ -58,6 +58,13 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_user_git_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's and the system's git configuration stay out of the tests."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture(autouse=True)
 def _pinned_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A fixed, colourless terminal, and a working directory outside the project."""
     monkeypatch.setenv("COLUMNS", "200")

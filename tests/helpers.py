@@ -6,6 +6,7 @@ Test modules never import each other; what two of them share lives here (or in `
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,3 +192,24 @@ class RecordingRunner:
     @property
     def argvs(self) -> list[tuple[str, ...]]:
         return [call.argv for call in self.calls]
+
+
+# -- real git repositories ----------------------------------------------------------------------
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in ``root`` (failing the test when git fails); its stdout."""
+    done = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+def init_repository(root: Path) -> Path:
+    """A new repository at ``root`` with a local identity and no signing."""
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Test")
+    git(root, "config", "user.email", "test@example.invalid")
+    git(root, "config", "commit.gpgsign", "false")
+    return root

@@ -7,7 +7,6 @@ real history), the CHANGELOG.md the matrix produces, committed in a fresh git re
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,9 @@ import pytest
 from astroctl.matrix import store
 from astroctl.release import changelog
 from astroctl.release.history import predecessor
-from tests.helpers import REPO, SNAPSHOT, Invoke
+from tests.helpers import REPO, SNAPSHOT, Invoke, git
 
 DAY = "2024-08-20"  # inside line 11's maintenance (it ends 2025-10-31)
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, timeout=60
-    )
-    return done.stdout
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ from astroctl.release.apply import (
 )
 from astroctl.seams.git import Git
 from astroctl.seams.process import ProcessFailed, Runner
+from tests.helpers import git
+from tests.helpers import init_repository as init
 
 MATRIX, CHANGELOG, NOTES = Path("data/compatibility.toml"), Path("CHANGELOG.md"), Path("RELEASE.md")
 FEATURE, FIX = Path("changes/1.feature.md"), Path("changes/2.fix.md")
@@ -70,19 +72,6 @@ class Boom(Exception):
     """The injected failure."""
 
 
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
-    )
-    return done.stdout
-
-
-@pytest.fixture(autouse=True)
-def _no_user_git_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
 def populate(root: Path) -> Path:
     """The project before the release; awkward on purpose: CRLF, Latin-1 bytes, odd modes."""
     for directory in ("data", "changes"):
@@ -95,15 +84,6 @@ def populate(root: Path) -> Path:
     (root / FIX).write_bytes(b"A fix, caf\xe9 (Latin-1, not UTF-8)\n")
     (root / FIX).chmod(0o755)
     (root / "README.md").write_bytes(b"The project.\n")
-    return root
-
-
-def init(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test")
-    git(root, "config", "user.email", "test@example.invalid")
-    git(root, "config", "commit.gpgsign", "false")
     return root
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,30 +9,8 @@ import pytest
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, InputError
 from astroctl.seams.git import Git
 from astroctl.seams.process import ProcessFailed, Runner
-from tests.helpers import RecordingRunner
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(root), *args], check=True, capture_output=True, text=True
-    )
-    return done.stdout
-
-
-@pytest.fixture(autouse=True)
-def _no_user_git_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The user's and the system's git configuration stay out of the tests."""
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-
-
-def init(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test")
-    git(root, "config", "user.email", "test@example.invalid")
-    git(root, "config", "commit.gpgsign", "false")
-    return root
+from tests.helpers import RecordingRunner, git
+from tests.helpers import init_repository as init
 
 
 @pytest.fixture
