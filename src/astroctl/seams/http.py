@@ -168,8 +168,12 @@ class Http:
         headers: Headers | None = None,
         params: Params | None = None,
         check: bool = False,
+        content: bytes | None = None,
     ) -> httpx.Response:
-        """Send one request under the retry policy; with ``check``, a non-2xx raises."""
+        """Send one request under the retry policy; with ``check``, a non-2xx raises.
+
+        ``content`` is the request body (a registry's manifest PUT), sent again on a retry.
+        """
         import httpx
 
         method = method.upper()
@@ -177,7 +181,9 @@ class Http:
         budget = _Budget(self.settings)
         while True:
             try:
-                response = client.request(method, url, headers=headers, params=params)
+                response = client.request(
+                    method, url, headers=headers, params=params, content=content
+                )
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise InputError(f"{method} {shown_url(url)}: not an http(s) URL: {exc}") from exc
             except httpx.HTTPError as exc:
