@@ -221,6 +221,22 @@ def test_context_writes_the_build_contexts_and_stops(
     assert fake.argvs() == []  # nothing ran, not even a probe
 
 
+def test_index_url_reaches_pip_in_the_builder_stage_only(
+    invoke: Invoke, fake: FakeDocker, tmp_path: Path
+) -> None:
+    out = tmp_path / "contexts"
+    index = "http://127.0.0.1:8080/simple/"
+    result = invoke(
+        "build", "9.2.0", "--python", "3.11", "--index-url", index, "--context", out,
+        "--docker", fake.binary, matrix=SNAPSHOT,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    base = out / "base-python-3.11"
+    assert f"index-url = {index}\n" in (base / "builder" / "pip.conf").read_text()
+    assert "COPY builder/" in (base / "Dockerfile").read_text().split("AS builder", 1)[1]
+    assert not (out / "onbuild-python-3.11" / "builder").exists()
+
+
 # -- --constraints ------------------------------------------------------------------------------
 
 

@@ -125,6 +125,8 @@ def test_the_codename_comes_from_the_os_and_base_image_overrides_it(matrix: Matr
     assert core.python_image(bookworm, "3.11", "debootstrap-python") == "debootstrap-python"
     with pytest.raises(InputError, match="--base-image 'Bad Image' is not valid"):
         core.python_image(bookworm, "3.11", "Bad Image")
+    with pytest.raises(InputError, match=r"\{arch\} is filled in per architecture"):
+        core.python_image(bookworm, "3.11", "local/py:{python}-{arch}")
     doc["lines"]["9"]["os"] = "Ubuntu 22.04"
     ubuntu = factories.build(doc).releases[0]
     with pytest.raises(InputError, match=r"cannot tell the Debian codename.*--base-image"):

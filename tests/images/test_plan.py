@@ -128,6 +128,43 @@ def test_a_multi_arch_release_built_and_pushed_the_classic_way(matrix: Matrix) -
     assert built.notes == ()
 
 
+def test_a_base_image_per_architecture_with_arch(matrix: Matrix) -> None:
+    """``{arch}`` in --base-image: a local engine holds one Python image per architecture (one
+    reference cannot name both without a registry), so each base build gets its own, as its
+    build argument and base.name label; the context is rendered for the first architecture."""
+    built = plan(matrix, "9.2.0", pythons=("3.11",), base_image="local/py:{python}-{arch}")
+    context = built.contexts["base-python-3.11"]
+    assert context.build_args == {"PYTHON_IMAGE": "local/py:3.11-amd64"}
+    assert context.labels["org.opencontainers.image.base.name"] == "local/py:3.11-amd64"
+    label = "org.opencontainers.image.base.name=local/py:3.11-arm64"
+    assert [list(argv) for argv in built.commands[:2]] == [
+        build("base-python-3.11", f"{REPO}:9.2.0-base-amd64", "linux/amd64",
+              "PYTHON_IMAGE=local/py:3.11-amd64"),
+        ["docker", "build", "--tag", f"{REPO}:9.2.0-base-arm64", "--build-arg",
+         "PYTHON_IMAGE=local/py:3.11-arm64", "--label", label, "--platform", "linux/arm64",
+         "--network", "host", str(WORK / "base-python-3.11")],
+    ]  # fmt: skip
+    # onbuild images are FROM their own architecture's base, as always
+    assert "BASE_IMAGE=" + f"{REPO}:9.2.0-base-arm64" in built.commands[3]
+    # one architecture: its image everywhere, no override
+    arm = plan(matrix, "9.2.0", pythons=("3.11",), architectures=("arm64",),
+               base_image="local/py:{python}-{arch}")  # fmt: skip
+    assert arm.contexts["base-python-3.11"].build_args == {"PYTHON_IMAGE": "local/py:3.11-arm64"}
+    assert "--label" not in arm.commands[0]
+    # bake: a target per platform, each with its own image
+    baked = bake_file(
+        plan(matrix, "9.2.0", pythons=("3.11",), builder=Builder.BUILDX,
+             base_image="local/py:{python}-{arch}")
+    )  # fmt: skip
+    check_bake_shape(baked)
+    target = baked["target"]["runtime-9-2-0-base-python-3-11-arm64"]
+    assert target["platforms"] == ["linux/arm64"]
+    assert target["args"] == {"PYTHON_IMAGE": "local/py:3.11-arm64"}
+    assert target["labels"]["org.opencontainers.image.base.name"] == "local/py:3.11-arm64"
+    amd = baked["target"]["runtime-9-2-0-base-python-3-11-amd64"]
+    assert amd["args"] == {"PYTHON_IMAGE": "local/py:3.11-amd64"}
+
+
 def test_every_python_base_first_then_onbuild(matrix: Matrix) -> None:
     built = plan(matrix, "9.2.0")
     assert [entry.id for entry in built.entries] == [

@@ -113,7 +113,17 @@ def build(
             "--base-image",
             metavar="IMAGE",
             help="The Python image the base variant starts from (default: "
-            "python:<py>-slim-<codename>; {python} and {codename} are filled in).",
+            "python:<py>-slim-<codename>; {python}, {codename} and {arch} are filled in: "
+            "{arch} gives each architecture its own image).",
+        ),
+    ] = None,
+    index_url: Annotated[
+        str | None,
+        typer.Option(
+            "--index-url",
+            metavar="URL",
+            help="The package index pip installs Airflow and the pins from inside the build "
+            "(default: pip's own); it reaches the discarded builder stage only.",
         ),
     ] = None,
     push: Annotated[
@@ -208,6 +218,7 @@ def build(
         push=push,
         floating=floating,
         ca_bundle=ca_bundle,
+        index_url=index_url,
         only=only,
     )
     _check_request(matrix, release, options)

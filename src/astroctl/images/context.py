@@ -59,6 +59,8 @@ MARKER = ".astroctl-context"  # a directory write_context may clean up
 CA_BUNDLE_LIMIT = 16 * 1024 * 1024
 DEFAULT_SOURCE = "https://github.com/astronomer/astro-runtime"
 
+ARCH_PLACEHOLDER = "{arch}"  # in --base-image: filled in per architecture by the plan
+BASE_NAME_LABEL = "org.opencontainers.image.base.name"
 LABEL_PREFIX = "io.astronomer.docker"
 CONSTRAINTS_LABEL = f"{LABEL_PREFIX}.constraints.sha256"
 # Read by the image at run time, set (or not) by the deployment: never baked, whatever kind of
@@ -156,13 +158,19 @@ def codename(release: Release) -> str:
 
 def python_image(release: Release, python: str, base_image: str | None = None) -> str:
     """The image the base variant starts FROM: ``base_image`` (``{python}`` and ``{codename}``
-    substituted) or ``python:<python>-slim-<codename>``; checked as an image reference."""
+    substituted) or ``python:<python>-slim-<codename>``; checked as an image reference.
+    ``{arch}`` is the plan's to fill in (an image per architecture); left over, it is refused."""
     if base_image is None:
         image = f"python:{python}-slim-{codename(release)}"
     else:
         image = base_image.replace("{python}", python)
         if "{codename}" in image:
             image = image.replace("{codename}", codename(release))
+        if ARCH_PLACEHOLDER in image:
+            raise InputError(
+                f"--base-image {base_image!r}: {ARCH_PLACEHOLDER} is filled in per architecture "
+                "by the build plan, not here"
+            )
     return docker.check_reference(image, "--base-image")
 
 
@@ -215,7 +223,7 @@ def render_context(
     )
     if variant is Variant.BASE:
         image = python_image(release, python, base_image)
-        labels["org.opencontainers.image.base.name"] = image
+        labels[BASE_NAME_LABEL] = image
         files = _base_files(release, image, constraints_text, labels, env)
         files.update(
             _builder_files(release, constraints_text, ca_bundle, index_url, extra_index_urls)
@@ -226,7 +234,7 @@ def render_context(
             base_image or f"{repository}:{forms(release.name, release, Variant.BASE, python)[0]}"
         )
         docker.check_reference(image, "base image")
-        labels["org.opencontainers.image.base.name"] = image
+        labels[BASE_NAME_LABEL] = image
         files = {DOCKERFILE: _onbuild_dockerfile(release, image, labels).encode("utf-8")}
         args = {"BASE_IMAGE": image}
     return BuildContext(

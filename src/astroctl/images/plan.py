@@ -40,8 +40,11 @@ from typing import Any
 
 from astroctl.errors import InputError
 from astroctl.images.context import (
+    ARCH_PLACEHOLDER,
+    BASE_NAME_LABEL,
     DEFAULT_SOURCE,
     BuildContext,
+    python_image,
     render_context,
     write_context,
 )
@@ -72,6 +75,7 @@ class Phase(StrEnum):
     BUILD = "build"
     PUSH = "push"
     MANIFEST = "manifest"
+    TAG = "tag"
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class BuildOptions:
     pythons: tuple[str, ...] | None = None  # None: every Python distribution
     variants: tuple[Variant, ...] | None = None  # None: both
     repository: str | None = None  # None: the matrix's [image] repository
-    base_image: str | None = None  # the Python image ({python}, {codename} substituted)
+    base_image: str | None = None  # the Python image ({python}, {codename}, {arch} filled in)
     push: bool = False
     builder: Builder = Builder.CLASSIC
     buildkit: bool = False  # classic path: DOCKER_BUILDKIT=1 (the engine's BuildKit)
@@ -309,6 +313,7 @@ def plan_build(
             constraints=constraints,
             provenance=provenance or Provenance(),
             epoch=epoch,
+            architecture=architectures[0],
         )
         for variant, python in order
     }
@@ -428,7 +433,10 @@ def _render(
     constraints: Mapping[str, str],
     provenance: Provenance,
     epoch: int,
+    architecture: str,
 ) -> BuildContext:
+    """One image's context; a ``--base-image`` with ``{arch}`` is rendered for
+    ``architecture`` (the first built), and each other architecture's build overrides it."""
     import hashlib
 
     text = constraints.get(python)
@@ -442,7 +450,11 @@ def _render(
         release,
         variant=variant,
         python=python,
-        base_image=options.base_image if variant is Variant.BASE else tags.reference(base.name),
+        base_image=(
+            _for_arch(options.base_image, architecture)
+            if variant is Variant.BASE
+            else tags.reference(base.name)
+        ),
         constraints_text=text,
         constraints_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         repository=tags.repository,
@@ -464,6 +476,24 @@ def _private_indexes(matrix: Matrix, release: Release, index_url: str | None) ->
         if index and index not in found and index != index_url:
             found.append(index)
     return tuple(found)
+
+
+def _for_arch(base_image: str | None, architecture: str) -> str | None:
+    """``--base-image`` with ``{arch}`` filled in (an image per architecture, as a local engine
+    without a registry holds them: one reference cannot name both)."""
+    return None if base_image is None else base_image.replace(ARCH_PLACEHOLDER, architecture)
+
+
+def _python_image_args(
+    plan: BuildPlan, python: str, architecture: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The build argument and label a base build of ``architecture`` sets when its Python image
+    is not the one its context was rendered with (a ``--base-image`` with ``{arch}``)."""
+    given = plan.options.base_image
+    if given is None or ARCH_PLACEHOLDER not in given:
+        return {}, {}
+    image = python_image(plan.release, python, _for_arch(given, architecture))
+    return {"PYTHON_IMAGE": image}, {BASE_NAME_LABEL: image}
 
 
 def _image(tags: TagPlan, variant: Variant, python: str) -> Image:
@@ -490,8 +520,14 @@ def _entry(plan: BuildPlan, docker: Docker, image: Image, architecture: str, ask
     key = _context_key(image.variant, image.python)
     context = plan.contexts[key]
     build_args = dict(context.build_args)
+    labels: dict[str, str] = {}
     needs: tuple[str, ...] = ()
-    if image.variant is Variant.ONBUILD:
+    if image.variant is Variant.BASE:
+        args, labels = _python_image_args(plan, image.python, architecture)
+        build_args.update(args)
+        if labels == {BASE_NAME_LABEL: context.labels.get(BASE_NAME_LABEL)}:
+            labels = {}  # the context's own
+    else:
         base = _image(plan.tags, Variant.BASE, image.python)
         build_args["BASE_IMAGE"] = _refs(plan, base, architecture)[0]
         needs = (_entry_id(base, architecture),)
@@ -503,6 +539,7 @@ def _entry(plan: BuildPlan, docker: Docker, image: Image, architecture: str, ask
             tags=refs,
             platforms=[platform],
             build_args=build_args,
+            labels=labels,
             network=options.network,
         )
     else:
@@ -511,6 +548,7 @@ def _entry(plan: BuildPlan, docker: Docker, image: Image, architecture: str, ask
             tags=refs,
             platform=platform,
             build_args=build_args,
+            labels=labels,
             network=options.network,
             buildkit=options.buildkit,
         )
@@ -583,7 +621,12 @@ def _insecure(plan: BuildPlan) -> bool:
     which the engine trusts for pushes but the manifest commands do not)."""
     if plan.options.insecure is not None:
         return plan.options.insecure
-    first, slash, _ = plan.repository.partition("/")
+    return loopback_repository(plan.repository)
+
+
+def loopback_repository(repository: str) -> bool:
+    """Whether ``repository`` lives on a loopback registry (``localhost``, 127.0.0.0/8, ::1)."""
+    first, slash, _ = repository.partition("/")
     if not slash:
         return False
     host = first[1 : first.find("]")] if first.startswith("[") else first.split(":")[0]
@@ -633,7 +676,11 @@ def bake_name(text: str) -> str:
 
 def _bake_complete(plan: BuildPlan) -> bool:
     """Whether bake targets carry every platform under the final tags (all architectures of
-    the release are built), rather than one platform under its architecture reference."""
+    the release are built, from one Python image), rather than one platform under its
+    architecture reference (a ``--base-image`` with ``{arch}`` has an image per platform)."""
+    base_image = plan.options.base_image
+    if base_image is not None and ARCH_PLACEHOLDER in base_image and len(plan.architectures) > 1:
+        return False
     return plan.complete or not plan.multi_arch
 
 
@@ -671,6 +718,11 @@ def _target_name(plan: BuildPlan, entry: Entry, complete: bool) -> str:
 def _target(plan: BuildPlan, entry: Entry, complete: bool) -> dict[str, Any]:
     context = plan.contexts[entry.context]
     args = dict(context.build_args)
+    labels = dict(context.labels)
+    if entry.variant is Variant.BASE:
+        arch_args, arch_labels = _python_image_args(plan, entry.python, entry.architecture)
+        args.update(arch_args)
+        labels.update(arch_labels)
     if complete:
         tags = [plan.tags.reference(tag) for tag in entry.image.all_tags]
         platforms = [f"{PLATFORM_OS}/{arch}" for arch in plan.architectures]
@@ -681,7 +733,7 @@ def _target(plan: BuildPlan, entry: Entry, complete: bool) -> dict[str, Any]:
         "context": str(plan.context_dir(entry.context)),
         "dockerfile": "Dockerfile",
         "args": args,
-        "labels": dict(context.labels),
+        "labels": labels,
         "tags": tags,
         "platforms": platforms,
     }
