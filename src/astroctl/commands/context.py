@@ -136,6 +136,18 @@ def output_format(text: str) -> Format:
         ) from None
 
 
+def fresh_limit(*, offline: bool, refresh: bool) -> float:
+    """How long a cached page may be used without asking (seconds): 0 with ``--refresh``, else
+    ``$ASTROCTL_CACHE_TTL`` (default 600). ``--offline`` and ``--refresh`` contradict."""
+    if offline and refresh:
+        raise InputError("--offline and --refresh contradict each other; pass one of them")
+    if refresh:
+        return 0.0
+    from astroctl.seams.cache import cache_ttl
+
+    return cache_ttl()
+
+
 def count(option: str, text: str | None) -> int | None:
     """A positive whole number given to ``option`` (None when the option is absent)."""
     if text is None:

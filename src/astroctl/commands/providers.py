@@ -13,6 +13,7 @@ from astroctl.commands.context import (
     FormatOption,
     announce,
     context,
+    fresh_limit,
     output_format,
     selector_argument,
 )
@@ -106,6 +107,14 @@ OfflineOption = Annotated[
     bool,
     typer.Option("--offline", help="Answer from the cache of earlier runs; fetch nothing."),
 ]
+RefreshOption = Annotated[
+    bool,
+    typer.Option(
+        "--refresh",
+        help="Ask the index about every page, even one cached less than $ASTROCTL_CACHE_TTL "
+        "seconds ago (default 600) and still within the lifetime the index gave it.",
+    ),
+]
 PythonOption = Annotated[
     str | None,
     typer.Option(
@@ -133,11 +142,13 @@ def _find_outdated(
     level: Level,
     python: str | None,
     offline: bool,
+    refresh: bool,
 ) -> Outdated:
     """The outdated packages of a release, with a progress bar on a terminal."""
     from astroctl.providers import outdated
 
     choice = outdated.choose_index(index_url, os.environ, matrix)
+    fresh_for = fresh_limit(offline=offline, refresh=refresh)
     with views.progress_bar() as progress:
         return outdated.find_outdated(
             matrix,
@@ -147,6 +158,7 @@ def _find_outdated(
             level=level,
             python=python,
             offline=offline,
+            fresh_for=fresh_for,
             progress=progress,
             notify=streams.warn,
         )
@@ -171,6 +183,7 @@ def outdated(
     ] = "major",
     python: PythonOption = None,
     offline: OfflineOption = False,
+    refresh: RefreshOption = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Show, for each package of a release, the newest version on the index that is compatible
@@ -191,6 +204,7 @@ def outdated(
         level=chosen,
         python=python,
         offline=offline,
+        refresh=refresh,
     )
     views.outdated(result, style)
 
@@ -226,6 +240,7 @@ def update(
     index_url: IndexUrlOption = None,
     python: PythonOption = None,
     offline: OfflineOption = False,
+    refresh: RefreshOption = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Write the newest compatible versions (within --level) into an unreleased entry, or with
@@ -245,7 +260,14 @@ def update(
     version = _next_version(matrix, release, chosen) if new else None
     updates.require_unreleased(release, new=new)
     result = _find_outdated(
-        shared, matrix, release, index_url=index_url, level=chosen, python=python, offline=offline
+        shared,
+        matrix,
+        release,
+        index_url=index_url,
+        level=chosen,
+        python=python,
+        offline=offline,
+        refresh=refresh,
     )
     plan = updates.plan_update(matrix, release, result.pins, version=version)
     written = not dry_run and not plan.empty

@@ -339,10 +339,14 @@ def find_outdated(
     python: str | None = None,
     offline: bool = False,
     cache_dir: Path | None = None,
+    fresh_for: float = 0.0,
     progress: Progress | None = None,
     notify: Notify | None = None,
 ) -> Outdated:
     """The newest compatible version of each package ``release`` pins (rules: the module doc).
+
+    A cached project page younger than ``fresh_for`` seconds (and than the lifetime the index
+    gave it) is used without asking the index; 0 revalidates every page.
 
     A package that cannot be looked up is reported with its ``problem`` and named to ``notify``;
     when none can be, that is an :class:`InputError` (no index had any of them) or an
@@ -357,7 +361,13 @@ def find_outdated(
     for url, names in groups.items():
         extras = index.extra_urls if url == index.url else ()
         client = PackageIndex(
-            url, http=http, extra_urls=extras, cache_dir=cache_dir, offline=offline, notify=notify
+            url,
+            http=http,
+            extra_urls=extras,
+            cache_dir=cache_dir,
+            offline=offline,
+            notify=notify,
+            fresh_for=fresh_for,
         )
         for name, found in _projects(client, names, stages).items():
             if isinstance(found, Project):

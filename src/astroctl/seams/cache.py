@@ -10,6 +10,14 @@ all of it: an entry that is missing, truncated, from another format or altered r
 directory that is renamed over the entry, so a reader sees the old entry or the new one. Nothing
 is fsynced: a cache entry lost or torn by a crash is found out by its checksum and fetched again,
 and skipping the fsyncs keeps a run that caches hundreds of pages fast.
+
+Freshness: an answer that can change (a project page, an upstream constraints file) is stored with
+the time it was fetched or last revalidated (``fetched``, seconds since the epoch) and, when the
+server said, its own lifetime (``max-age``: ``Cache-Control: max-age`` less ``Age``; ``0`` for
+``no-cache`` or ``no-store``). :func:`is_fresh` says whether it may be used without asking the
+server again: for the server's lifetime, but never longer than the caller's limit, which
+:func:`cache_ttl` reads from ``$ASTROCTL_CACHE_TTL`` (seconds; default 600, ten minutes, as
+PyPI's own ``max-age`` for its project pages; ``0``: always ask).
 """
 
 from __future__ import annotations
@@ -17,16 +25,20 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from astroctl.errors import OperationError
+from astroctl.errors import InputError, OperationError
 
 CACHE_DIR_VARIABLE = "ASTROCTL_CACHE_DIR"
+TTL_VARIABLE = "ASTROCTL_CACHE_TTL"
+DEFAULT_TTL = 600.0  # seconds: PyPI's own max-age for its project pages
 MAGIC = b"astroctl-cache 1\n"
 MAX_HEADER = 64 * 1024  # the JSON line of an entry; anything longer is not ours
 
@@ -61,6 +73,74 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
             f"cannot find a cache directory (no home directory); set ${CACHE_DIR_VARIABLE}"
         ) from exc
     return home / ".cache" / "astroctl"
+
+
+def cache_ttl(environ: Mapping[str, str] | None = None) -> float:
+    """How long, at most, a cached page may be used without asking: ``$ASTROCTL_CACHE_TTL``
+    seconds (``0``: always ask), else :data:`DEFAULT_TTL`. An InputError for anything else."""
+    env = os.environ if environ is None else environ
+    text = env.get(TTL_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_TTL
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not (0 <= seconds < math.inf):
+        raise InputError(
+            f"${TTL_VARIABLE} {text!r} is not a number of seconds such as 600 (0: always ask)"
+        )
+    return seconds
+
+
+def lifetime(cache_control: str | None, age: str | None = None) -> str | None:
+    """The lifetime an answer's ``Cache-Control`` and ``Age`` headers give it, as stored in an
+    entry's ``max-age`` field: whole seconds as text, ``"0"`` for ``no-cache``/``no-store``,
+    None when they say nothing (then only the caller's limit applies)."""
+    if not cache_control:
+        return None
+    seconds: int | None = None
+    for directive in cache_control.split(","):
+        name, _, value = directive.strip().partition("=")
+        name = name.strip().lower()
+        if name in ("no-cache", "no-store"):
+            return "0"
+        if name == "max-age":
+            try:
+                seconds = max(0, int(value.strip().strip('"')))
+            except ValueError:
+                return "0"  # a lifetime that cannot be read is none (RFC 9111, 4.2.1)
+    if seconds is None:
+        return None
+    try:
+        already = max(0, int((age or "0").strip()))
+    except ValueError:
+        already = 0
+    return str(max(0, seconds - already))
+
+
+def freshness_fields(cache_control: str | None, age: str | None = None) -> dict[str, str]:
+    """The fields that date an entry fetched (or revalidated) now: ``fetched``, ``max-age``."""
+    fields = {"fetched": f"{time.time():.3f}"}
+    stored = lifetime(cache_control, age)
+    if stored is not None:
+        fields["max-age"] = stored
+    return fields
+
+
+def is_fresh(entry: Entry, ttl: float, now: float | None = None) -> bool:
+    """Whether ``entry`` may be used without asking the server: younger than its own
+    ``max-age`` and than ``ttl``. An entry without a date, or dated in the future (a clock set
+    back), is not fresh."""
+    if ttl <= 0:
+        return False
+    try:
+        fetched = float(entry.get("fetched") or "nan")
+        limit = min(ttl, float(entry.get("max-age") or math.inf))
+    except ValueError:
+        return False
+    age = (time.time() if now is None else now) - fetched
+    return 0 <= age < limit  # False for a NaN
 
 
 def entry_key(*parts: str) -> str:

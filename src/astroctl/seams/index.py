@@ -46,14 +46,14 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
@@ -66,7 +66,14 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from astroctl.errors import AstroctlError, InputError, OperationError
-from astroctl.seams.cache import DiskCache, Entry, default_cache_dir, entry_key
+from astroctl.seams.cache import (
+    DiskCache,
+    Entry,
+    default_cache_dir,
+    entry_key,
+    freshness_fields,
+    is_fresh,
+)
 from astroctl.seams.http import HttpClient, check_status, shown_url
 
 if TYPE_CHECKING:
@@ -91,6 +98,7 @@ PAGE_FORMATS = MappingProxyType(
 HASH_NAMES = ("sha512", "sha384", "sha256", "sha224")  # the strongest one given is checked
 MAX_METADATA = 16 * 1024 * 1024  # a METADATA or PKG-INFO larger than this is not read
 PAGES = "index-v1/pages"
+FILES_FORM = "files-1"  # a page entry holding the parsed files (see dump_files), not the page
 METADATA = "index-v1/metadata"
 OFFLINE_HINT = "run once without --offline"
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
@@ -99,6 +107,9 @@ Kind = Literal["wheel", "sdist", "other"]
 Source = Literal["metadata", "wheel", "sdist"]
 _SOURCES: Mapping[str, Source] = MappingProxyType(
     {"metadata": "metadata", "wheel": "wheel", "sdist": "sdist"}
+)
+_KINDS: Mapping[str, Kind] = MappingProxyType(
+    {"wheel": "wheel", "sdist": "sdist", "other": "other"}
 )
 Progress = Callable[[int, int, str], None]
 Notify = Callable[[str], None]
@@ -628,6 +639,68 @@ def classify(filename: str, project: str) -> tuple[Kind, str | None, tuple[str, 
     return "other", None, ()
 
 
+def dump_files(files: Iterable[DistFile]) -> bytes:
+    """The files of a page as the cache keeps them (JSON; the index URL is not kept)."""
+    rows = [
+        [
+            f.filename,
+            f.url,
+            f.version,
+            f.kind,
+            f.requires_python,
+            f.yanked,
+            dict(f.hashes),
+            None if f.metadata is None else dict(f.metadata),
+            None if f.upload_time is None else f.upload_time.isoformat(),
+            f.size,
+            list(f.tags),
+        ]
+        for f in files
+    ]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def load_files(body: bytes, index: str) -> tuple[DistFile, ...] | None:
+    """The files :func:`dump_files` kept, listed by ``index``; None when the body is not that."""
+    try:
+        rows = json.loads(body)
+        return tuple(_loaded_file(row, index) for row in rows)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _loaded_file(row: list[Any], index: str) -> DistFile:
+    filename, url, version, kind, requires_python, yanked, hashes, metadata, uploaded = row[:9]
+    size, tags = row[9], row[10]
+    checks = (
+        isinstance(filename, str),
+        isinstance(url, str),
+        version is None or isinstance(version, str),
+        requires_python is None or isinstance(requires_python, str),
+        yanked is None or isinstance(yanked, str),
+        isinstance(hashes, dict),
+        metadata is None or isinstance(metadata, dict),
+        size is None or isinstance(size, int),
+        isinstance(tags, list),
+    )
+    if not all(checks) or kind not in _KINDS:
+        raise ValueError("not a cached file")
+    return DistFile(
+        filename=filename,
+        url=url,
+        version=version,
+        kind=_KINDS[kind],
+        requires_python=requires_python,
+        yanked=yanked,
+        hashes=_hashes(hashes),
+        metadata=None if metadata is None else _hashes(metadata),
+        upload_time=None if uploaded is None else datetime.fromisoformat(uploaded),
+        size=size,
+        tags=tuple(str(tag) for tag in tags),
+        index=index,
+    )
+
+
 # -- metadata -------------------------------------------------------------------------------------
 
 
@@ -645,6 +718,33 @@ def _preference(file: DistFile) -> tuple[bool, bool, bool, bool, str]:
 
 def parse_metadata(data: bytes, file: DistFile, source: Source) -> Metadata | None:
     """The fields of a METADATA/PKG-INFO text, or None when it has no name and version."""
+    read = _read_metadata(data, file, source)
+    return None if read is None else read.metadata
+
+
+@dataclass(frozen=True)
+class _Read:
+    """Metadata as read, with what says whether an sdist's may be trusted (PEP 643)."""
+
+    metadata: Metadata
+    level: str  # Metadata-Version
+    dynamic: tuple[str, ...]  # Dynamic, lower case
+
+    def fields(self) -> dict[str, str]:
+        """What the cache keeps beside the text, so a later run need not parse it again."""
+        m = self.metadata
+        return {
+            "parsed": "1",
+            "name": m.name,
+            "version": m.version,
+            "requires-python": m.requires_python or "",
+            "requires-dist": json.dumps(list(m.requires_dist)),
+            "metadata-version": self.level,
+            "dynamic": json.dumps(list(self.dynamic)),
+        }
+
+
+def _read_metadata(data: bytes, file: DistFile, source: Source) -> _Read | None:
     from packaging.metadata import parse_email
 
     try:
@@ -654,7 +754,7 @@ def parse_metadata(data: bytes, file: DistFile, source: Source) -> Metadata | No
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:
         return None
-    return Metadata(
+    metadata = Metadata(
         name=name,
         version=version,
         requires_python=raw.get("requires_python") or None,
@@ -662,10 +762,45 @@ def parse_metadata(data: bytes, file: DistFile, source: Source) -> Metadata | No
         filename=file.filename,
         source=source,
     )
+    dynamic = tuple(d.lower() for d in raw.get("dynamic", ()))
+    return _Read(metadata, raw.get("metadata_version", "1.0"), dynamic)
 
 
-def _check_metadata(metadata: Metadata, raw: bytes, project: str, version: str) -> None:
+def _cached_metadata(entry: Entry, file: DistFile) -> _Read | None:
+    """The metadata of a cache entry: from the fields kept beside the text when they are there
+    (no parsing), else from the text; None when the entry is not usable."""
+    source = _source(entry.get("source"))
+    if source is None:
+        return None
+    if entry.get("parsed") != "1":
+        return _read_metadata(entry.body, file, source)
+    try:
+        requires_dist = json.loads(entry.get("requires-dist") or "")
+        dynamic = json.loads(entry.get("dynamic") or "")
+    except ValueError:
+        return None
+    name, version = entry.get("name"), entry.get("version")
+    lists = (requires_dist, dynamic)
+    if not name or not version or not all(_strings(value) for value in lists):
+        return None
+    metadata = Metadata(
+        name=name,
+        version=version,
+        requires_python=entry.get("requires-python") or None,
+        requires_dist=tuple(requires_dist),
+        filename=file.filename,
+        source=source,
+    )
+    return _Read(metadata, entry.get("metadata-version") or "1.0", tuple(dynamic))
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _check_metadata(read: _Read, project: str, version: str) -> None:
     """The metadata is the version's own, and (from an sdist) to be trusted (PEP 643)."""
+    metadata = read.metadata
     try:
         same = Version(metadata.version) == Version(version)
     except InvalidVersion:
@@ -677,16 +812,12 @@ def _check_metadata(metadata: Metadata, raw: bytes, project: str, version: str) 
         )
     if metadata.filename.endswith(".whl"):
         return
-    from packaging.metadata import parse_email
-
-    fields, _ = parse_email(raw)
-    level = fields.get("metadata_version", "1.0")
-    dynamic = {d.lower() for d in fields.get("dynamic", ())}
+    level = read.level
     try:
         reliable = Version(level) >= Version("2.2")
     except InvalidVersion:
         reliable = False
-    if not reliable or dynamic & {"requires-dist", "requires-python"}:
+    if not reliable or set(read.dynamic) & {"requires-dist", "requires-python"}:
         raise MetadataUnavailable(
             project,
             version,
@@ -797,6 +928,10 @@ class _Page:
     files: tuple[DistFile, ...] | None
     entry: Entry | None = None  # the cache entry it came from
 
+    def fresh(self, limit: float) -> bool:
+        """Whether it may be used without asking the index (see :func:`is_fresh`)."""
+        return self.entry is not None and is_fresh(self.entry, limit)
+
 
 class PackageIndex:
     """A client of one index (and its extra indexes) over a shared HTTP client and a disk cache.
@@ -816,6 +951,7 @@ class PackageIndex:
         max_workers: int = 8,
         notify: Notify | None = None,
         netrc: Netrc | None = None,
+        fresh_for: float = 0.0,
     ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, not {max_workers}")
@@ -824,6 +960,7 @@ class PackageIndex:
         self.extra_urls = tuple(dict.fromkeys(u for u in extras if u != self.url))
         self.offline = offline
         self.max_workers = max_workers
+        self.fresh_for = fresh_for
         self.cache = DiskCache(cache_dir if cache_dir is not None else default_cache_dir())
         self._http = http
         self._notify = notify
@@ -902,8 +1039,11 @@ class PackageIndex:
                     f"{OFFLINE_HINT}"
                 )
             return cached.files
+        if cached is not None and cached.files is not None and cached.fresh(self.fresh_for):
+            return cached.files  # within its lifetime: the index is not asked
         response = self._get(url, index, _page_headers(cached))
         if response.status_code == 304 and cached is not None:
+            self._revalidated(key, cached, response)
             return cached.files
         if response.status_code in (404, 410):
             self._store(PAGES, key, Entry(b"", {"status": "404", "url": shown_url(url)}))
@@ -913,16 +1053,27 @@ class PackageIndex:
     def _fresh_page(
         self, response: httpx.Response, key: str, url: str, index: str, name: str
     ) -> tuple[DistFile, ...]:
-        final = str(response.url)
+        """Parse a page the index sent and cache the files it lists (not the page itself): a
+        later run reads them back without parsing the page again."""
+        final = shown_url(str(response.url))  # parsed without credentials: they are not stored
         content_type = response.headers.get("Content-Type", "")
         files = parse_project_page(response.content, content_type, final, name, index=index)
-        fields = {"status": "200", "url": shown_url(final), "content-type": content_type}
+        fields = {"status": "200", "url": final, "content-type": content_type, "form": FILES_FORM}
         for header in ("ETag", "Last-Modified"):
             value = response.headers.get(header)
             if value is not None:
                 fields[header.lower()] = value
-        self._store(PAGES, key, Entry(response.content, fields))
-        return files
+        fields.update(_dated(response))
+        self._store(PAGES, key, Entry(dump_files(files), fields))
+        return _lend_credentials(files, url)
+
+    def _revalidated(self, key: str, cached: _Page, response: httpx.Response) -> None:
+        """A 304: the cached page is dated anew (and takes the lifetime the answer gives)."""
+        if cached.entry is None or cached.files is None or self.fresh_for <= 0:
+            return  # nothing reads the date: no need to write the entry again
+        fields = {k: v for k, v in cached.entry.fields.items() if k != "max-age"}
+        fields.update(_dated(response))
+        self._store(PAGES, key, Entry(cached.entry.body, fields))
 
     def _cached_page(self, key: str, url: str, index: str, name: str) -> _Page | None:
         """The page as cached, or None when it is not (or the entry cannot be read)."""
@@ -931,6 +1082,10 @@ class PackageIndex:
             return None
         if entry.get("status") == "404":
             return _Page(None, entry)
+        if entry.get("form") == FILES_FORM:
+            files = load_files(entry.body, index)
+            return None if files is None else _Page(_lend_credentials(files, url), entry)
+        # an entry of an earlier astroctl: the page itself, parsed again
         stored = entry.get("url") or url
         base = url if stored == shown_url(url) else stored  # keep the credentials of the URL
         try:
@@ -1015,24 +1170,23 @@ class PackageIndex:
     def _metadata(self, file: DistFile, project: str, version: str) -> Metadata:
         key = entry_key(shown_url(file.url), *sorted(f"{k}={v}" for k, v in file.hashes.items()))
         entry = self.cache.read(METADATA, key)
-        source = _source(entry.get("source")) if entry is not None else None
-        if entry is not None and source is not None:
-            metadata = parse_metadata(entry.body, file, source)
-            if metadata is not None:
-                _check_metadata(metadata, entry.body, project, version)
-                return metadata
+        known = _cached_metadata(entry, file) if entry is not None else None
+        if known is not None:
+            _check_metadata(known, project, version)
+            return known.metadata
         if self.offline:
             raise OperationError(
                 f"the metadata of {project} {version} ({file.filename}) is not in the cache; "
                 f"{OFFLINE_HINT}"
             )
         raw, source = self._fetch_metadata(file, project)
-        fetched = parse_metadata(raw, file, source)
+        fetched = _read_metadata(raw, file, source)
         if fetched is None:
             raise OperationError(f"{file.filename}: its metadata has no Name and Version")
-        self._store(METADATA, key, Entry(raw, {"source": source, "url": shown_url(file.url)}))
-        _check_metadata(fetched, raw, project, version)
-        return fetched
+        fields = {"source": source, "url": shown_url(file.url), **fetched.fields()}
+        self._store(METADATA, key, Entry(raw, fields))
+        _check_metadata(fetched, project, version)
+        return fetched.metadata
 
     def _fetch_metadata(self, file: DistFile, project: str) -> tuple[bytes, Source]:
         if urlsplit(file.url).scheme not in ("http", "https"):
@@ -1147,6 +1301,29 @@ def _no_answer(exc: BaseException) -> bool:
 
 def _source(value: str | None) -> Source | None:
     return _SOURCES.get(value or "")
+
+
+def _dated(response: httpx.Response) -> dict[str, str]:
+    """The freshness fields of an answer received now (see :mod:`astroctl.seams.cache`)."""
+    headers = response.headers
+    return freshness_fields(headers.get("Cache-Control"), headers.get("Age"))
+
+
+def _lend_credentials(files: tuple[DistFile, ...], page_url: str) -> tuple[DistFile, ...]:
+    """The files, those on the page's own origin with the credentials of the page's URL (as a
+    relative link on the page would have them; pip lends an index's credentials the same way).
+    Files are parsed and cached without credentials."""
+    if not has_credentials(page_url):
+        return files
+    page = urlsplit(page_url)
+    userinfo, _, host = page.netloc.rpartition("@")
+    lent = []
+    for file in files:
+        parts = urlsplit(file.url)
+        if parts.scheme == page.scheme and parts.netloc == host:
+            file = replace(file, url=urlunsplit(parts._replace(netloc=f"{userinfo}@{host}")))
+        lent.append(file)
+    return tuple(lent)
 
 
 def _page_headers(cached: _Page | None) -> dict[str, str]:
