@@ -45,7 +45,8 @@ import json
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -921,6 +922,9 @@ def _is_pkg_info_member(name: str) -> bool:
 # -- the client -----------------------------------------------------------------------------------
 
 
+_UNREAD: Any = object()  # no cache read of the page was kept
+
+
 @dataclass(frozen=True)
 class _Page:
     """A project page as known: its files, or None when the index does not have the project."""
@@ -966,6 +970,8 @@ class PackageIndex:
         self._notify = notify
         self._lock = threading.Lock()
         self._projects: dict[str, Project] = {}
+        self._peeked: dict[str, _Page | None] = {}  # page URL -> cache read before deferring
+        self._local = threading.local()
         self._cache_trouble = False
         self._netrc = netrc if netrc is not None else Netrc(notify=notify)
         self._down: dict[str, str] = {}  # origin (scheme://host:port) -> why it gave no answer
@@ -1031,7 +1037,9 @@ class PackageIndex:
     def _page(self, index: str, name: str) -> tuple[DistFile, ...] | None:
         url = index + name + "/"
         key = entry_key(shown_url(url))
-        cached = self._cached_page(key, url, index, name)
+        with self._lock:
+            peeked = self._peeked.pop(url, _UNREAD)
+        cached = self._cached_page(key, url, index, name) if peeked is _UNREAD else peeked
         if self.offline:
             if cached is None:
                 raise OperationError(
@@ -1041,6 +1049,10 @@ class PackageIndex:
             return cached.files
         if cached is not None and cached.files is not None and cached.fresh(self.fresh_for):
             return cached.files  # within its lifetime: the index is not asked
+        if getattr(self._local, "cache_only", False):
+            with self._lock:
+                self._peeked[url] = cached  # read once: the thread that asks takes it
+            raise _NeedsRequest(url)
         response = self._get(url, index, _page_headers(cached))
         if response.status_code == 304 and cached is not None:
             self._revalidated(key, cached, response)
@@ -1217,6 +1229,8 @@ class PackageIndex:
             reason = self._down.get(origin)
         if reason is not None:
             raise IndexUnreachable(shown, reason)
+        if getattr(self._local, "cache_only", False):
+            raise _NeedsRequest(url)
         sent = dict(headers or {})
         authorization = self._netrc.authorization(url)
         if authorization is not None:
@@ -1248,29 +1262,64 @@ class PackageIndex:
         label: Callable[[_T], str],
         progress: Progress | None,
     ) -> list[_R]:
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
+        """``work`` on each item: first in the calling thread for the items the cache answers
+        alone (a fresh page, cached metadata: threads would only add their cost), then the
+        items that need a request in the thread pool."""
         total = len(items)
         if progress is not None:
             progress(0, total, "")
-        if not items:
-            return []
         results: dict[int, _R] = {}
-        workers = min(self.max_workers, total)
-        with ThreadPoolExecutor(workers, thread_name_prefix="astroctl-index") as pool:
-            futures: dict[Future[_R], int] = {
-                pool.submit(work, item): n for n, item in enumerate(items)
-            }
+        pending: list[int] = []
+        for n, item in enumerate(items):
             try:
-                for done, future in enumerate(as_completed(futures), 1):
+                with self._cache_only():
+                    results[n] = work(item)
+            except _NeedsRequest:
+                pending.append(n)
+                continue
+            if progress is not None:
+                progress(len(results), total, label(item))
+        if pending:
+            self._in_pool(items, pending, work, label, progress, results)
+        return [results[n] for n in range(total)]
+
+    def _in_pool(
+        self,
+        items: Sequence[_T],
+        pending: Sequence[int],
+        work: Callable[[_T], _R],
+        label: Callable[[_T], str],
+        progress: Progress | None,
+        results: dict[int, _R],
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        total = len(items)
+        workers = min(self.max_workers, len(pending))
+        with ThreadPoolExecutor(workers, thread_name_prefix="astroctl-index") as pool:
+            futures: dict[Future[_R], int] = {pool.submit(work, items[n]): n for n in pending}
+            try:
+                for future in as_completed(futures):
                     n = futures[future]
                     results[n] = future.result()
                     if progress is not None:
-                        progress(done, total, label(items[n]))
+                        progress(len(results), total, label(items[n]))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
-        return [results[n] for n in range(total)]
+
+    @contextmanager
+    def _cache_only(self) -> Iterator[None]:
+        """Within: a request is not sent; :class:`_NeedsRequest` is raised instead."""
+        self._local.cache_only = True
+        try:
+            yield
+        finally:
+            self._local.cache_only = False
+
+
+class _NeedsRequest(Exception):
+    """Raised instead of sending a request in the calling thread's pass over the cache."""
 
 
 def _origin(url: str) -> str:
