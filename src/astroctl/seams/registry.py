@@ -208,7 +208,7 @@ def error_detail(response: httpx.Response) -> str:
             continue
         code, message = str(error.get("code") or ""), str(error.get("message") or "")
         parts.append(f"{code}: {message}" if code and message else code or message)
-    line = " ".join("; ".join(p for p in parts if p).split())
+    line = " ".join("; ".join(dict.fromkeys(p for p in parts if p)).split())
     return line if len(line) <= _SHOWN_DETAIL else line[: _SHOWN_DETAIL - 1] + "…"
 
 
