@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, NoReturn
 
 import typer
@@ -29,46 +31,41 @@ COMMANDS = (
     "changes",
     "tags",
     "build",
+    "publish",
+)
+
+
+# name -> (module under astroctl.commands, its typer app) for the groups, and
+# name -> (module, function, summary constant) for the single commands.
+_GROUPS = MappingProxyType(
+    {
+        "matrix": ("matrix", "app"),
+        "providers": ("providers", "app"),
+        "constraints": ("constraints", "app"),
+        "release": ("release", "app"),
+        "changes": ("notes", "changes_app"),
+    }
+)
+_SINGLE = MappingProxyType(
+    {
+        "lifecycle": ("lifecycle", "lifecycle", "SUMMARY"),
+        "notes": ("notes", "notes", "NOTES_SUMMARY"),
+        "tags": ("images", "tags", "TAGS_SUMMARY"),
+        "build": ("images", "build", "BUILD_SUMMARY"),
+        "publish": ("images", "publish", "PUBLISH_SUMMARY"),
+    }
 )
 
 
 def _register(app: typer.Typer, name: str) -> None:
-    if name == "matrix":
-        from astroctl.commands import matrix
-
-        app.add_typer(matrix.app, name="matrix")
-    elif name == "lifecycle":
-        from astroctl.commands import lifecycle
-
-        app.command("lifecycle", cls=Command, short_help=lifecycle.SUMMARY)(lifecycle.lifecycle)
-    elif name == "providers":
-        from astroctl.commands import providers
-
-        app.add_typer(providers.app, name="providers")
-    elif name == "constraints":
-        from astroctl.commands import constraints
-
-        app.add_typer(constraints.app, name="constraints")
-    elif name == "release":
-        from astroctl.commands import release
-
-        app.add_typer(release.app, name="release")
-    elif name == "notes":
-        from astroctl.commands import notes
-
-        app.command("notes", cls=Command, short_help=notes.NOTES_SUMMARY)(notes.notes)
-    elif name == "changes":
-        from astroctl.commands import notes
-
-        app.add_typer(notes.changes_app, name="changes")
-    elif name == "tags":
-        from astroctl.commands import images
-
-        app.command("tags", cls=Command, short_help=images.TAGS_SUMMARY)(images.tags)
-    elif name == "build":
-        from astroctl.commands import images
-
-        app.command("build", cls=Command, short_help=images.BUILD_SUMMARY)(images.build)
+    if name in _GROUPS:
+        module_name, attribute = _GROUPS[name]
+        module = importlib.import_module(f"astroctl.commands.{module_name}")
+        app.add_typer(getattr(module, attribute), name=name)
+        return
+    module_name, function, summary = _SINGLE[name]
+    module = importlib.import_module(f"astroctl.commands.{module_name}")
+    app.command(name, cls=Command, short_help=getattr(module, summary))(getattr(module, function))
 
 
 def build_app(names: Sequence[str] = COMMANDS) -> typer.Typer:

@@ -22,10 +22,12 @@ from astroctl.errors import InputError
 from astroctl.render import streams
 
 if TYPE_CHECKING:
+    from astroctl.commands.context import Context
     from astroctl.images.plan import Builder, BuildOptions, BuildPlan, Provenance
     from astroctl.images.tags import Variant
     from astroctl.matrix.model import Matrix, Release
     from astroctl.seams.docker import Docker
+    from astroctl.seams.registry import Registry
 
 TAGS_SUMMARY = "Show the image tags, variants and platforms of a release."
 
@@ -411,3 +413,124 @@ def _write(plan: BuildPlan, docker: Docker, bake: Path | None) -> None:
             allow.append("network.host")
         command = docker.bake_argv(bake.absolute(), [plan.group], allow=allow).argv
     views.build_written(plan, bake, command)
+
+
+PUBLISH_SUMMARY = "Push a release's images and verify them in the registry."
+
+
+def publish(
+    ctx: typer.Context,
+    selector: Annotated[
+        str,
+        selector_argument(show_default=True),
+    ] = "latest",
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            metavar="REPO",
+            help="The repository, host[:port]/path (default: the matrix's [image] repository).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite exact tags the registry holds with other content.",
+        ),
+    ] = False,
+    floating: Annotated[
+        bool | None,
+        typer.Option(
+            "--floating/--no-floating",
+            help="Also move the floating tags M.m, M and latest (default: the matrix's "
+            "[image] floating_tags).",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="VERSION",
+            help="Publish by retagging this published candidate's images by digest "
+            "(release promote's image side): nothing is built or pushed.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what each tag would get and every command; run nothing."
+        ),
+    ] = False,
+    docker_binary: Annotated[
+        str,
+        typer.Option(
+            "--docker",
+            metavar="PATH",
+            envvar=DOCKER_VARIABLE,
+            help=f"The docker program (${DOCKER_VARIABLE}).",
+        ),
+    ] = "docker",
+    fmt: FormatOption = "table",
+) -> None:
+    """Publish the images `astroctl build` made for a release: push them, make the multi-arch
+    manifest lists, move the floating tags, then read every tag back from the registry and
+    verify its digest and platforms. An exact tag the registry already has is compared by
+    digest: the same content is left alone, other content is refused unless --force."""
+    from astroctl.images import publish as core
+    from astroctl.matrix import selectors
+    from astroctl.render import publish as views
+    from astroctl.seams.docker import Docker
+
+    style = output_format(fmt)
+    repository = _registry(registry)
+    shared = context(ctx)
+    matrix = shared.matrix()
+    selection = selectors.select(matrix, selector)
+    announce(selection)
+    release = selection.release
+    registry_client = _registry_client(shared)
+    if source is not None:
+        candidate = selectors.select(matrix, source).release
+        retags = core.plan_retag(
+            matrix,
+            candidate,
+            release,
+            registry=registry_client,
+            repository=repository,
+            floating=floating,
+            force=force,
+        )
+        if not dry_run:
+            core.run_retag(retags, registry_client, progress=views.retag_progress(retags))
+        views.retag_plan(retags, style, done=not dry_run)
+        return
+    docker = Docker(shared.runner(), docker_binary)
+    plan = core.plan_publish(
+        matrix,
+        release,
+        docker=docker,
+        registry=registry_client,
+        repository=repository,
+        floating=floating,
+        force=force,
+    )
+    if dry_run:
+        views.publish_plan(plan, style)
+        return
+    report = core.run_publish(plan, docker, registry_client, progress=views.publish_progress(plan))
+    views.publish_result(report, style)
+
+
+def _registry_client(shared: Context) -> Registry:
+    """The registry client on the run's HTTP client, with credentials from the environment or
+    the Docker credential store (never from arguments)."""
+    from astroctl.seams.credentials import Credentials
+    from astroctl.seams.http import Http
+    from astroctl.seams.registry import Registry
+
+    client = shared.client()
+    if not isinstance(client, Http):  # pragma: no cover - the context always builds an Http
+        raise TypeError(f"the registry needs the HTTP seam, not {type(client).__name__}")
+    return Registry(client, Credentials(shared.runner()))

@@ -1,0 +1,248 @@
+"""``astroctl publish`` on the real Docker engine and the real registry (Docker Distribution on
+loopback): push, manifest lists, floating tags, read-back, immutable tags, and the promote
+retag by digest.
+
+The local images stand in for what ``astroctl build`` leaves: tiny ``docker import``\\ ed root
+filesystems, one per architecture, carrying the release's runtime label (publish checks the
+label and the architecture, not how the image was built; the engine tests build real ones).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from astroctl.seams.http import Http
+from astroctl.seams.registry import Reference, Registry
+from tests import factories
+from tests.engine import Engine
+from tests.helpers import Invoke
+from tests.registry_server import RunningRegistry, registry_server
+
+LABEL = "io.astronomer.docker.runtime.version"
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
+    with registry_server(tmp_path / "registry") as running:
+        yield running
+
+
+@pytest.fixture
+def isolated_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A DOCKER_CONFIG of the test's own: no credentials, manifest lists kept apart."""
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    monkeypatch.setenv("DOCKER_BUILDKIT", "0")
+    return config
+
+
+def _matrix(tmp_path: Path, repository: str) -> Path:
+    line = factories.line(python_versions=("3.11",))
+    doc = factories.document(
+        factories.release("12.0.0", released=date(2026, 1, 10)),
+        factories.release("12.1.0-rc.1"),
+        factories.release("12.1.0", released=date(2026, 2, 10)),
+        lines={12: line},
+        image={"repository": repository, "floating_tags": True},
+    )
+    path = tmp_path / "matrix.toml"
+    path.write_text(factories.toml_text(doc), encoding="utf-8")
+    return path
+
+
+def _rootfs(content: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        data = content.encode()
+        member = tarfile.TarInfo("etc/astro-release")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _make_local(
+    engine: Engine, tmp_path: Path, ref: str, arch: str, version: str, content: str
+) -> None:
+    """A local image as ``build`` leaves one: for ``arch``, labelled with ``version`` (built
+    FROM scratch: the classic builder keeps the platform that way, ``docker import`` does not)."""
+    context = tmp_path / f"context-{ref.rpartition(':')[2]}-{content.replace(' ', '-')}"
+    context.mkdir()
+    (context / "rootfs.tar").write_bytes(_rootfs(content))
+    (context / "Dockerfile").write_text(
+        f"FROM scratch\nADD rootfs.tar /\nLABEL {LABEL}={version}\n", encoding="utf-8"
+    )
+    engine.run("build", "--platform", f"linux/{arch}", "--tag", ref, context)
+
+
+def _build_release(
+    engine: Engine, tmp_path: Path, repository: str, version: str, *, content: str = "one"
+) -> list[str]:
+    refs = []
+    for name in (version, f"{version}-base"):
+        for arch in ("amd64", "arm64"):
+            ref = f"{repository}:{name}-{arch}"
+            _make_local(engine, tmp_path, ref, arch, version, f"{name} {arch} {content}")
+            refs.append(ref)
+    return refs
+
+
+def _read(registry: RunningRegistry, ref: str) -> tuple[str, dict[str, str], bool]:
+    with Http() as http:
+        manifest = Registry(http).manifest(Reference.parse(ref))
+    assert manifest is not None, f"{ref} is not in the registry"
+    return manifest.digest, dict(manifest.platforms), manifest.is_list
+
+
+@pytest.mark.usefixtures("isolated_docker")
+def test_publish_pushes_lists_moves_floating_tags_and_is_idempotent(
+    invoke: Invoke, engine: Engine, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repository = f"{registry.host}/astro-runtime"
+    matrix = _matrix(tmp_path, repository)
+    local = _build_release(engine, tmp_path, repository, "12.1.0")
+    try:
+        dry = invoke("publish", "12.1.0", "--dry-run", "--format", "json", matrix=matrix)
+        assert dry.exit_code == 0, dry.stderr
+        planned = json.loads(dry.stdout)
+        assert planned["dry_run"] is True
+        assert [argv[1] for argv in planned["commands"]][:2] == ["push", "push"]
+        with Http() as http:  # a dry run pushes nothing
+            assert Registry(http).tags(Reference.parse(f"{repository}:x")) == []
+
+        first = invoke("publish", "12.1.0", "--format", "json", matrix=matrix)
+        assert first.exit_code == 0, first.stderr
+        report = json.loads(first.stdout)
+        states = {tag["tag"]: tag["state"] for tag in report["tags"]}
+        assert states == {
+            tag: "new"
+            for tag in (
+                "12.1.0",
+                "12.1",
+                "12",
+                "latest",
+                "12.1.0-base",
+                "12.1-base",
+                "12-base",
+                "latest-base",
+            )
+        }
+        # every tag read back: a list of both platforms, each the pushed architecture image
+        arch_digests = {
+            arch: _read(registry, f"{repository}:12.1.0-{arch}")[0] for arch in ("amd64", "arm64")
+        }
+        digest, platforms, is_list = _read(registry, f"{repository}:12.1.0")
+        assert is_list
+        assert {p.rsplit("/v", 1)[0]: d for p, d in platforms.items()} == {
+            f"linux/{arch}": d for arch, d in arch_digests.items()
+        }
+        assert _read(registry, f"{repository}:latest")[1] == platforms
+        assert _read(registry, f"{repository}:12-base")[1] != platforms
+        assert len(report["verified"]) == 8
+        assert any(argv[1:3] == ["manifest", "push"] for argv in report["ran"])
+
+        again = invoke("publish", "12.1.0", "--format", "json", matrix=matrix)
+        assert again.exit_code == 0, again.stderr
+        second = json.loads(again.stdout)
+        assert second["up_to_date"] is True
+        assert second["ran"] == []  # a no-op: nothing pushed, nothing listed
+        assert {tag["state"] for tag in second["tags"]} == {"unchanged"}
+        assert _read(registry, f"{repository}:12.1.0")[0] == digest
+    finally:
+        engine.remove(*local)
+
+
+@pytest.mark.usefixtures("isolated_docker")
+def test_publish_refuses_other_content_under_an_exact_tag_unless_forced(
+    invoke: Invoke, engine: Engine, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repository = f"{registry.host}/astro-runtime"
+    matrix = _matrix(tmp_path, repository)
+    local = _build_release(engine, tmp_path, repository, "12.1.0")
+    try:
+        assert invoke("publish", "12.1.0", "--no-floating", matrix=matrix).exit_code == 0
+        published = _read(registry, f"{repository}:12.1.0")[0]
+        _build_release(engine, tmp_path, repository, "12.1.0", content="rebuilt")
+
+        refused = invoke("publish", "12.1.0", "--no-floating", matrix=matrix)
+        assert refused.exit_code == 1
+        assert "never overwritten" in refused.stderr
+        assert f"{repository}:12.1.0 is {published}" in refused.stderr
+        assert f"{repository}:12.1.0-base is sha256:" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert _read(registry, f"{repository}:12.1.0")[0] == published  # nothing pushed
+        assert _read(registry, f"{repository}:12.1.0-amd64")[0] != ""
+
+        forced = invoke(
+            "publish", "12.1.0", "--no-floating", "--force", "--format", "json", matrix=matrix
+        )
+        assert forced.exit_code == 0, forced.stderr
+        states = {tag["tag"]: tag["state"] for tag in json.loads(forced.stdout)["tags"]}
+        assert states == {"12.1.0": "replaced", "12.1.0-base": "replaced"}
+        assert _read(registry, f"{repository}:12.1.0")[0] != published
+    finally:
+        engine.remove(*local)
+
+
+@pytest.mark.usefixtures("isolated_docker")
+def test_publish_names_every_missing_or_stale_local_image(
+    invoke: Invoke, engine: Engine, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repository = f"{registry.host}/astro-runtime"
+    matrix = _matrix(tmp_path, repository)
+    stale = f"{repository}:12.1.0-amd64"
+    wrong_arch = f"{repository}:12.1.0-arm64"
+    _make_local(engine, tmp_path, stale, "amd64", "12.0.0", "old")
+    _make_local(engine, tmp_path, wrong_arch, "amd64", "12.1.0", "x")
+    try:
+        result = invoke("publish", "12.1.0", matrix=matrix)
+        assert result.exit_code == 2
+        assert f"{stale} has runtime 12.0.0, not 12.1.0" in result.stderr
+        assert f"{wrong_arch} is built for amd64, not arm64" in result.stderr
+        assert f"{repository}:12.1.0-base-amd64 is not in the local image store" in result.stderr
+        assert f"astroctl build 12.1.0 --registry {repository}" in result.stderr
+        with Http() as http:
+            assert Registry(http).tags(Reference.parse(f"{repository}:x")) == []
+    finally:
+        engine.remove(stale, wrong_arch)
+
+
+@pytest.mark.usefixtures("isolated_docker")
+def test_publish_from_a_candidate_retags_by_digest_without_pushing(
+    invoke: Invoke, engine: Engine, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repository = f"{registry.host}/astro-runtime"
+    matrix = _matrix(tmp_path, repository)
+    local = _build_release(engine, tmp_path, repository, "12.1.0-rc.1")
+    try:
+        assert invoke("publish", "12.1.0-rc.1", matrix=matrix).exit_code == 0
+        candidate = _read(registry, f"{repository}:12.1.0-rc.1")[0]
+        candidate_base = _read(registry, f"{repository}:12.1.0-rc.1-base")[0]
+        engine.remove(*local)  # promoting needs no local image: the registry has them
+
+        dry = invoke("publish", "12.1.0", "--from", "12.1.0-rc.1", "--dry-run", matrix=matrix)
+        assert dry.exit_code == 0, dry.stderr
+        with Http() as http:
+            assert Registry(http).manifest(Reference.parse(f"{repository}:12.1.0")) is None
+
+        done = invoke(
+            "publish", "12.1.0", "--from", "12.1.0-rc.1", "--format", "json", matrix=matrix
+        )
+        assert done.exit_code == 0, done.stderr
+        for tag in ("12.1.0", "12.1", "12", "latest"):
+            assert _read(registry, f"{repository}:{tag}")[0] == candidate
+        for tag in ("12.1.0-base", "12-base"):
+            assert _read(registry, f"{repository}:{tag}")[0] == candidate_base
+        again = invoke(
+            "publish", "12.1.0", "--from", "12.1.0-rc.1", "--format", "json", matrix=matrix
+        )
+        assert json.loads(again.stdout)["up_to_date"] is True
+    finally:
+        engine.remove(*local)
