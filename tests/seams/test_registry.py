@@ -672,3 +672,138 @@ def test_tags_follow_the_link_header_page_by_page(serve: Serve, http: CountingHt
     fake.answer = lambda request: (200, {}, b'{"name": "team/app", "tags": [1]}')
     with pytest.raises(OperationError, match="not a list of strings"):
         Registry(http).tags(repository)
+
+
+def test_an_identity_token_is_traded_at_the_realm_by_a_refresh_grant(
+    serve: Serve, http: Http, tmp_path: Path
+) -> None:
+    def issue(request: Seen) -> Answer:
+        form = parse_qs(request.body.decode())
+        if request.method != "POST" or form.get("refresh_token") != [SECRET]:
+            return 401, {}, b""
+        assert form["grant_type"] == ["refresh_token"]
+        assert form["client_id"] == ["astroctl"]
+        return 200, {}, json.dumps({"access_token": form["scope"][0]}).encode()
+
+    auth = serve(issue)
+
+    def answer(request: Seen) -> Answer:
+        if request.headers.get("authorization") == "Bearer repository:app:pull":
+            return manifest_answer()
+        return 401, {"WWW-Authenticate": f'Bearer realm="http://{auth.host}/oauth"'}, b""
+
+    fake = serve(answer)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {fake.host: {"identitytoken": SECRET}}}))
+    registry = Registry(http, Credentials(Runner(), environ={}, config=config))
+    assert registry.manifest(Reference.parse(f"{fake.host}/app:1")) is not None
+    assert [request.method for request in auth.seen] == ["POST"]
+    assert auth.authorizations() == [None]  # the token travels in the form, not as a password
+    assert SECRET.encode() not in b"".join(request.body for request in fake.seen)
+
+
+def test_a_head_without_a_digest_header_reads_the_manifest(serve: Serve, http: Http) -> None:
+    fake = serve(lambda request: manifest_answer(Docker_Content_Digest=""))  # empty: absent
+    assert Registry(http).digest(Reference.parse(f"{fake.host}/app:1")) == INDEX_DIGEST
+    assert [request.method for request in fake.seen] == ["HEAD", "GET"]
+    fake.answer = lambda request: (200, {"Docker-Content-Digest": "md5:nope"}, b"")
+    with pytest.raises(OperationError, match="sent a bad digest 'md5:nope'"):
+        Registry(http).digest(Reference.parse(f"{fake.host}/app:1"))
+
+
+@pytest.mark.parametrize(
+    ("challenge", "token_answer", "message"),
+    [
+        ('Negotiate realm="x"', b"", "asks for Negotiate authentication"),
+        ("Bearer service=x", b"", "its token realm '' is not a URL"),
+        ('Bearer realm="http://{auth}/t"', b'{"expires_in": 60}', "has no token"),
+        ('Bearer realm="http://{auth}/t"', b"<html>", "is not valid JSON"),
+    ],
+)
+def test_challenges_that_cannot_be_answered(
+    serve: Serve, http: Http, challenge: str, token_answer: bytes, message: str
+) -> None:
+    auth = serve(lambda request: (200, {}, token_answer))
+    header = challenge.format(auth=auth.host)
+    fake = serve(lambda request: (401, {"WWW-Authenticate": header}, b""))
+    with pytest.raises(OperationError, match=message) as caught:
+        Registry(http).manifest(Reference.parse(f"{fake.host}/app:1"))
+    assert str(caught.value).startswith(f"{fake.host}") or "token answer" in str(caught.value)
+
+
+def test_manifest_json_is_the_raw_object(serve: Serve, http: Http) -> None:
+    fake = serve(lambda request: manifest_answer())
+    manifest = Registry(http).manifest(Reference.parse(f"{fake.host}/app@{INDEX_DIGEST}"))
+    assert manifest is not None
+    assert manifest.json()["mediaType"] == OCI_INDEX
+    assert manifest.reference.digest == manifest.digest == INDEX_DIGEST
+
+
+def image_manifest(config: object) -> bytes:
+    return json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": config}).encode()
+
+
+CONFIG = json.dumps({"os": "linux", "architecture": "arm", "variant": "v7"}).encode()
+CONFIG_DIGEST = "sha256:" + hashlib.sha256(CONFIG).hexdigest()
+DOCKER_CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
+
+
+@pytest.mark.parametrize(
+    ("manifest", "blob", "expected"),
+    [
+        ({"mediaType": DOCKER_CONFIG_TYPE, "digest": CONFIG_DIGEST}, CONFIG, "linux/arm/v7"),
+        ({"mediaType": "application/vnd.example.sbom", "digest": CONFIG_DIGEST}, b"", None),
+        ({"mediaType": DOCKER_CONFIG_TYPE, "digest": CONFIG_DIGEST}, b"{}", "does not match"),
+        (None, b"", "has no config descriptor"),
+        ({"mediaType": DOCKER_CONFIG_TYPE, "digest": "sha256:" + "e" * 64}, None, "HTTP 404"),
+    ],
+)
+def test_the_platform_of_a_single_image_comes_from_its_verified_config(
+    serve: Serve, http: Http, manifest: object, blob: bytes | None, expected: str | None
+) -> None:
+    raw = image_manifest(manifest)
+
+    def answer(request: Seen) -> Answer:
+        if "/blobs/" in request.path:
+            return (404, {}, b"") if blob is None else (200, {}, blob)
+        return 200, {"Content-Type": DOCKER_MANIFEST}, raw
+
+    fake = serve(answer)
+    target = Reference.parse(f"{fake.host}/app:1")
+    if expected is None or "/" in expected:
+        found = Registry(http).manifest(target)
+        assert found is not None
+        assert dict(found.platforms) == ({} if expected is None else {expected: found.digest})
+    else:
+        with pytest.raises(OperationError, match=expected):
+            Registry(http).manifest(target)
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ({"mediaType": OCI_INDEX}, "has no manifests array"),
+        ({"mediaType": OCI_INDEX, "manifests": [{"platform": {}}]}, "an entry without a digest"),
+        ([], "is not a JSON object"),
+    ],
+)
+def test_a_malformed_index_is_refused(
+    serve: Serve, http: Http, index: object, message: str
+) -> None:
+    fake = serve(lambda request: (200, {"Content-Type": OCI_INDEX}, json.dumps(index).encode()))
+    with pytest.raises(OperationError, match=message):
+        Registry(http).manifest(Reference.parse(f"{fake.host}/app:1"))
+
+
+def test_basic_without_credentials_and_a_failing_token_service(serve: Serve, http: Http) -> None:
+    fake = serve(lambda request: (401, {"WWW-Authenticate": 'Basic realm="x"'}, b""))
+    with pytest.raises(RegistryDenied, match="no credentials were found"):
+        Registry(http).manifest(Reference.parse(f"{fake.host}/app:1"))
+    auth = serve(lambda request: (502, {}, b"bad gateway"))
+    fake.answer = lambda request: (
+        401,
+        {"WWW-Authenticate": f'Bearer realm="http://{auth.host}/t"'},
+        b"",
+    )
+    with pytest.raises(OperationError, match=rf"GET token http://{auth.host}/t: HTTP 502"):
+        Registry(http).manifest(Reference.parse(f"{fake.host}/app:1"))

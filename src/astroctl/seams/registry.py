@@ -303,7 +303,7 @@ class Registry:
         if not response.is_success:
             raise _failure("GET manifest", ref, response)
         raw = response.content
-        digest = self._verified(ref, raw, response.headers.get("Docker-Content-Digest"))
+        digest = self._verified(ref, raw, response.headers.get("Docker-Content-Digest") or None)
         data = _json_object(raw, f"the manifest of {ref}")
         media_type = _media_type(ref, response.headers.get("Content-Type"), data)
         if media_type in LIST_TYPES:
@@ -319,7 +319,7 @@ class Registry:
             return None
         if not response.is_success:
             raise _failure("HEAD manifest", ref, response)
-        digest: str | None = response.headers.get("Docker-Content-Digest")
+        digest: str | None = response.headers.get("Docker-Content-Digest") or None
         if digest is None:  # a registry that does not say: read and hash the manifest
             manifest = self.manifest(ref)
             return None if manifest is None else manifest.digest
@@ -352,7 +352,7 @@ class Registry:
         )
         if not response.is_success:
             raise _failure("PUT manifest", ref, response)
-        stored = response.headers.get("Docker-Content-Digest")
+        stored = response.headers.get("Docker-Content-Digest") or None
         if stored is not None and not _matches(raw, stored):
             raise OperationError(
                 f"PUT manifest {ref}: the registry stored {stored}, not the {digest} sent"
