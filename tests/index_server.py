@@ -232,7 +232,8 @@ class IndexServer:
     ``metadata_files``: serve PEP 658 metadata files for wheels; ``metadata_hashes``: list their
     hashes (else ``true``); ``etag`` / ``last_modified``: send those validators and honour the
     conditional requests; ``absolute_urls``: file URLs on pages absolute, not relative;
-    ``delay``: seconds before every answer.
+    ``delay``: seconds before every answer; ``page_headers``: more headers on every page answer,
+    200 or 304 (``Cache-Control``, ``Age``).
     """
 
     def __init__(
@@ -257,6 +258,7 @@ class IndexServer:
         self.absolute_urls = absolute_urls
         self.api_version = api_version
         self.delay = delay
+        self.page_headers: tuple[tuple[str, str], ...] = ()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._projects: dict[str, _Project] = {}
@@ -553,7 +555,7 @@ class IndexServer:
     ) -> _Answer:
         etag = f'"{_sha256(body)[:20]}"'
         stamp = formatdate(modified, usegmt=True)
-        validators: list[tuple[str, str]] = [("Vary", "Accept")]
+        validators: list[tuple[str, str]] = [("Vary", "Accept"), *self.page_headers]
         if self.etag:
             validators.append(("ETag", etag))
         if self.last_modified and modified:

@@ -837,3 +837,54 @@ def test_update_with_nothing_newer_writes_nothing(invoke: Invoke, world: World) 
     again = ok(invoke(*args, matrix=world.matrix))
     assert again == "nothing to update: every package of 9.2.0 is up to date\n"
     assert world.matrix.read_bytes() == text
+
+
+# -- the cache's freshness ----------------------------------------------------------------------
+
+
+def test_outdated_within_the_window_asks_nothing_and_refresh_asks_again(
+    invoke: Invoke, world: World
+) -> None:
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "-f", "json")
+    first = ok(invoke(*args, matrix=world.matrix))
+    world.public.clear_log()
+    world.private.clear_log()
+    assert ok(invoke(*args, matrix=world.matrix)) == first
+    assert world.requests() == []
+    assert ok(invoke(*args, "--refresh", matrix=world.matrix)) == first
+    pages = [r for r in world.public.requests + world.private.requests]
+    assert len(pages) == 3 and all(r.conditional and r.status == 304 for r in pages)
+
+
+def test_outdated_with_a_zero_ttl_revalidates_every_page(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, "-f", "json")
+    ok(invoke(*args, matrix=world.matrix))
+    world.public.clear_log()
+    world.private.clear_log()
+    monkeypatch.setenv("ASTROCTL_CACHE_TTL", "0")
+    ok(invoke(*args, matrix=world.matrix))
+    assert sorted(r.status for r in world.public.requests + world.private.requests) == [304] * 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "ttl", "message"),
+    [
+        (("--offline", "--refresh"), None, "--offline and --refresh contradict each other"),
+        ((), "soon", "$ASTROCTL_CACHE_TTL 'soon' is not a number of seconds"),
+    ],
+)
+def test_outdated_refuses_contradictory_freshness(
+    invoke: Invoke,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+    ttl: str | None,
+    message: str,
+) -> None:
+    if ttl is not None:
+        monkeypatch.setenv("ASTROCTL_CACHE_TTL", ttl)
+    args = ("providers", "outdated", "9.1", "--index-url", world.public.url, *extra)
+    assert message in failed(invoke(*args, matrix=world.matrix))
+    assert world.requests() == []
