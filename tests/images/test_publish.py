@@ -246,3 +246,58 @@ def test_publish_from_a_candidate_retags_by_digest_without_pushing(
         assert json.loads(again.stdout)["up_to_date"] is True
     finally:
         engine.remove(*local)
+
+
+def _project(tmp_path: Path, repository: str) -> Path:
+    """A release project whose newest entry is the candidate 12.1.0-rc.1."""
+    from astroctl.matrix import store
+    from astroctl.release import changelog
+    from astroctl.release.history import predecessor
+
+    doc = factories.document(
+        factories.release("12.0.0", released=date(2026, 1, 10)),
+        factories.release("12.1.0-rc.1", released=date(2026, 2, 1)),
+        lines={12: factories.line(python_versions=("3.11",))},
+        image={"repository": repository, "floating_tags": True},
+    )
+    root = tmp_path / "runtime"
+    (root / "data").mkdir(parents=True)
+    text = factories.toml_text(doc)
+    (root / "data" / "compatibility.toml").write_text(text, encoding="utf-8")
+    matrix = store.loads(text, "test")
+    (root / "CHANGELOG.md").write_text(
+        changelog.generate(matrix, lambda r: predecessor(matrix, r)), encoding="utf-8"
+    )
+    return root / "data" / "compatibility.toml"
+
+
+@pytest.mark.usefixtures("isolated_docker")
+def test_release_promote_images_retags_the_candidate_or_stops_before_writing(
+    invoke: Invoke, engine: Engine, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repository = f"{registry.host}/astro-runtime"
+    matrix = _project(tmp_path, repository)
+    local = _build_release(engine, tmp_path, repository, "12.1.0-rc.1")
+    try:
+        assert invoke("publish", "12.1.0-rc.1", matrix=matrix).exit_code == 0
+        candidate = _read(registry, f"{repository}:12.1.0-rc.1")[0]
+        before = matrix.read_bytes()
+        # someone else's 12.1.0-base is in the way: refused before the matrix is written
+        other = registry.push_index("astro-runtime", "12.1.0-base", label="other")
+        promote = ("release", "promote", "12.1.0-rc.1", "--date", "2026-03-01", "--yes")
+        refused = invoke(*promote, "--images", matrix=matrix)
+        assert refused.exit_code == 1
+        assert f"{repository}:12.1.0-base is {other.digest}" in refused.stderr
+        assert matrix.read_bytes() == before
+        with Http() as http:
+            assert Registry(http).manifest(Reference.parse(f"{repository}:12.1.0")) is None
+
+        done = invoke(*promote, "--images", "--force", matrix=matrix)
+        assert done.exit_code == 0, done.stderr
+        assert "images: put 8 of 8 tags of 12.1.0 from 12.1.0-rc.1 by digest" in done.stderr
+        assert "12.1.0" in matrix.read_text(encoding="utf-8").replace("12.1.0-rc.1", "")
+        for tag in ("12.1.0", "12.1", "12", "latest"):
+            assert _read(registry, f"{repository}:{tag}")[0] == candidate
+        assert _read(registry, f"{repository}:12.1.0-base")[0] != other.digest
+    finally:
+        engine.remove(*local)

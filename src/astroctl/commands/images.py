@@ -64,7 +64,7 @@ def tags(
     from astroctl.render import images as views
 
     style = output_format(fmt)
-    _registry(registry)
+    checked_repository(registry)
     matrix = context(ctx).matrix()
     selection = selectors.select(matrix, selector)
     announce(selection)
@@ -215,7 +215,7 @@ def build(
         architectures=_choice(arch),
         pythons=_choice(python),
         variants=_variants(variant),
-        repository=_registry(registry),
+        repository=checked_repository(registry),
         base_image=base_image,
         push=push,
         floating=floating,
@@ -266,7 +266,7 @@ def _variants(text: str) -> tuple[Variant, ...] | None:
         raise InputError(f"--variant {text!r} is not a variant; use onbuild, base or all") from None
 
 
-def _registry(registry: str | None) -> str | None:
+def checked_repository(registry: str | None) -> str | None:
     from astroctl.images import tags as core
 
     if registry is not None:
@@ -484,26 +484,26 @@ def publish(
     from astroctl.seams.docker import Docker
 
     style = output_format(fmt)
-    repository = _registry(registry)
+    repository = checked_repository(registry)
     shared = context(ctx)
     matrix = shared.matrix()
     selection = selectors.select(matrix, selector)
     announce(selection)
     release = selection.release
-    registry_client = _registry_client(shared)
+    client = registry_client(shared)
     if source is not None:
         candidate = selectors.select(matrix, source).release
         retags = core.plan_retag(
             matrix,
             candidate,
             release,
-            registry=registry_client,
+            registry=client,
             repository=repository,
             floating=floating,
             force=force,
         )
         if not dry_run:
-            core.run_retag(retags, registry_client, progress=views.retag_progress(retags))
+            core.run_retag(retags, client, progress=views.retag_progress(retags))
         views.retag_plan(retags, style, done=not dry_run)
         return
     docker = Docker(shared.runner(), docker_binary)
@@ -511,7 +511,7 @@ def publish(
         matrix,
         release,
         docker=docker,
-        registry=registry_client,
+        registry=client,
         repository=repository,
         floating=floating,
         force=force,
@@ -519,11 +519,11 @@ def publish(
     if dry_run:
         views.publish_plan(plan, style)
         return
-    report = core.run_publish(plan, docker, registry_client, progress=views.publish_progress(plan))
+    report = core.run_publish(plan, docker, client, progress=views.publish_progress(plan))
     views.publish_result(report, style)
 
 
-def _registry_client(shared: Context) -> Registry:
+def registry_client(shared: Context) -> Registry:
     """The registry client on the run's HTTP client, with credentials from the environment or
     the Docker credential store (never from arguments)."""
     from astroctl.seams.credentials import Credentials

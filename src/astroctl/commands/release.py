@@ -22,10 +22,12 @@ from astroctl.render.output import Format
 if TYPE_CHECKING:
     from astroctl.commands.context import Context
     from astroctl.commands.project import Project
+    from astroctl.images.publish import RetagPlan
     from astroctl.matrix.model import ReleaseNote
     from astroctl.release.apply import Applied
     from astroctl.release.fragments import Fragment
     from astroctl.release.plan import ReleasePlan
+    from astroctl.seams.registry import Registry
 
 app = typer.Typer(
     help="Cut releases under the versioning policy, promote candidates, check and audit.",
@@ -402,10 +404,31 @@ def promote(
     yes: YesOption = False,
     allow_eol: EolOption = False,
     git: GitOption = False,
+    images: Annotated[
+        bool,
+        typer.Option(
+            "--images",
+            help="Also put the candidate's published images under X.Y.Z's tags by digest "
+            "(no rebuild); checked before the matrix is written.",
+        ),
+    ] = False,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            metavar="REPO",
+            help="With --images: the repository (default: the matrix's [image] repository).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="With --images: overwrite X.Y.Z tags holding other content."),
+    ] = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Promote a release candidate X.Y.Z-rc.N to X.Y.Z: the same content, and the candidates'
-    notes folded into the final release's section."""
+    notes folded into the final release's section. With --images, the candidate's images
+    (published with `astroctl publish`) become X.Y.Z's by digest, the tested bytes."""
     from astroctl.errors import InputError
     from astroctl.matrix import selectors
     from astroctl.release import plan as planning
@@ -422,6 +445,9 @@ def promote(
         )
     except planning.EndOfMaintenance as exc:
         raise InputError(f"{exc.message}; pass --allow-eol to release anyway") from None
+    if not images and (registry is not None or force):
+        raise InputError("--registry and --force go with --images")
+    retags = _image_retags(shared, plan, registry, force) if images and plan.ok else None
     _finish(
         shared,
         project,
@@ -433,6 +459,48 @@ def promote(
         git=git,
         planned_from=planned_from,
     )
+    if retags is not None:
+        _promote_images(shared, retags, dry_run=dry_run)
+
+
+def _image_retags(
+    shared: Context, plan: ReleasePlan, registry: str | None, force: bool
+) -> tuple[RetagPlan, Registry]:
+    """The image side of a promotion, planned (read-only) before the matrix is written: a
+    missing candidate image or a conflicting tag stops the promotion before anything."""
+    from astroctl.commands.images import checked_repository, registry_client
+    from astroctl.images import publish as images
+
+    client = registry_client(shared)
+    retags = images.plan_retag(
+        plan.matrix,
+        plan.base,
+        plan.release,
+        registry=client,
+        repository=checked_repository(registry),
+        force=force,
+    )
+    return retags, client
+
+
+def _promote_images(shared: Context, retags: tuple[RetagPlan, Registry], *, dry_run: bool) -> None:
+    from astroctl.errors import OperationError
+    from astroctl.images import publish as images
+    from astroctl.render import publish as views
+    from astroctl.render import streams
+
+    plan, client = retags
+    if dry_run:
+        streams.note(views.retag_summary(plan, done=False))
+        return
+    try:
+        images.run_retag(plan, client, progress=views.retag_progress(plan))
+    except OperationError as exc:
+        raise OperationError(
+            f"{exc.message}\nthe matrix is promoted; finish the images with `astroctl publish "
+            f"{plan.release.name} --from {plan.candidate.name}`"
+        ) from None
+    streams.note(views.retag_summary(plan, done=True))
 
 
 @app.command(

@@ -133,3 +133,18 @@ def retag_progress(plan: RetagPlan) -> Callable[[Retag], None]:
         streams.note(f"[{done[0]}/{total}] put {retag.target} = {retag.digest}")
 
     return progress
+
+
+def retag_summary(plan: RetagPlan, *, done: bool) -> str:
+    """One line for ``release promote --images`` (stderr: stdout carries the release plan)."""
+    writes = [retag for retag in plan.retags if retag.state.writes]
+    if plan.up_to_date:
+        return (
+            f"images: every tag of {plan.release.name} already holds {plan.candidate.name}'s images"
+        )
+    verb = "put" if done else "would put"
+    tail = ", read back and verified" if done else ""
+    return (
+        f"images: {verb} {len(writes)} of {len(plan.retags)} tags of {plan.release.name} from "
+        f"{plan.candidate.name} by digest in {plan.repository}{tail}"
+    )
