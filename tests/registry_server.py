@@ -216,9 +216,7 @@ def _layer(content: bytes) -> bytes:
 
 def registry_binary() -> str:
     """The docker-registry program; skip (or, on CI, fail) when it is not installed."""
-    found = shutil.which(BINARY) or (
-        "/usr/bin/docker-registry" if Path("/usr/bin/docker-registry").is_file() else None
-    )
+    found = shutil.which(BINARY)
     if found is None:
         reason = f"{BINARY} is not installed (apt-get install docker-registry; scripts/engine)"
         if os.environ.get("CI") == "true":

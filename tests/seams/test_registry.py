@@ -30,7 +30,7 @@ from astroctl.seams.registry import (
     RegistryDenied,
     parse_challenges,
 )
-from tests.registry_server import RunningRegistry, registry_server
+from tests.registry_server import RunningRegistry, registry_binary, registry_server
 
 FAST = HttpSettings(timeout=5.0, connect_timeout=2.0, retries=0, max_retry_time=5.0)
 USER, SECRET = "robot", "s3cret-never-shown"
@@ -807,3 +807,15 @@ def test_basic_without_credentials_and_a_failing_token_service(serve: Serve, htt
     )
     with pytest.raises(OperationError, match=rf"GET token http://{auth.host}/t: HTTP 502"):
         Registry(http).manifest(Reference.parse(f"{fake.host}/app:1"))
+
+
+def test_a_missing_registry_binary_skips_locally_and_fails_on_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="docker-registry is not installed"):
+        registry_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true but docker-registry"):
+        registry_binary()
