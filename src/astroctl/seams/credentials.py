@@ -2,7 +2,8 @@
 
 :class:`Credentials` finds the :class:`Credential` for a registry host, in this order:
 
-1. the environment: ``$ASTROCTL_REGISTRY_USERNAME`` with ``$ASTROCTL_REGISTRY_PASSWORD`` (CI);
+1. the environment: ``$ASTROCTL_REGISTRY_USERNAME`` with ``$ASTROCTL_REGISTRY_PASSWORD`` (CI),
+   for whichever registry asks (a run publishes to one registry);
 2. the Docker config (``$DOCKER_CONFIG/config.json``, else ``~/.docker/config.json``):
    ``credHelpers[host]``, then ``credsStore``, each through ``docker-credential-<name> get``
    (the host on stdin, ``{"Username", "Secret"}`` on stdout; a helper that answers
