@@ -210,6 +210,9 @@ def test_publish_names_every_missing_or_stale_local_image(
         assert f"astroctl build 12.1.0 --registry {repository}" in result.stderr
         with Http() as http:
             assert Registry(http).tags(Reference.parse(f"{repository}:x")) == []
+        unknown = invoke("publish", "12.1.0", "--python", "3.9", matrix=matrix)
+        assert unknown.exit_code == 2
+        assert "release 12.1.0 has no Python 3.9 distribution; it has 3.11" in unknown.stderr
     finally:
         engine.remove(stale, wrong_arch)
 

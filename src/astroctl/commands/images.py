@@ -432,6 +432,10 @@ def publish(
             help="The repository, host[:port]/path (default: the matrix's [image] repository).",
         ),
     ] = None,
+    python: Annotated[
+        str,
+        typer.Option("--python", metavar="X.Y", help="One Python distribution's images, or all."),
+    ] = ALL,
     force: Annotated[
         bool,
         typer.Option(
@@ -515,6 +519,7 @@ def publish(
         repository=repository,
         floating=floating,
         force=force,
+        pythons=_choice(python),
     )
     if dry_run:
         views.publish_plan(plan, style)

@@ -34,7 +34,7 @@ digest), without building or pulling anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -220,6 +220,7 @@ def plan_publish(
     floating: bool | None = None,
     force: bool = False,
     insecure: bool | None = None,
+    pythons: Sequence[str] | None = None,
 ) -> PublishPlan:
     """The publish plan of ``release`` (see the module's documentation).
 
@@ -228,6 +229,14 @@ def plan_publish(
     registry holds with other content, unless ``force``.
     """
     tags = plan_tags(matrix, release, floating=floating, repository=repository)
+    if pythons is not None:
+        unknown = sorted(set(pythons) - {image.python for image in tags.images})
+        if unknown:
+            raise InputError(
+                f"release {release.name} has no Python {', '.join(unknown)} distribution; it has "
+                f"{', '.join(sorted({image.python for image in tags.images}))}"
+            )
+        tags = replace(tags, images=tuple(i for i in tags.images if i.python in pythons))
     sources = _sources(tags, release, docker)
     by_image: dict[Image, list[Source]] = {}
     for source in sources:
