@@ -33,6 +33,7 @@ from astroctl.seams.http import (
     shown_url,
     trust_store,
 )
+from astroctl.seams.tls import TrustOnUse
 
 # Fast enough for a test, slow enough to measure: waits of 10-20 ms between attempts.
 FAST = HttpSettings(
@@ -505,6 +506,53 @@ def test_tls_verification_cannot_be_turned_off() -> None:
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname
     assert origin == "the system trust store"
+
+
+def test_plain_http_never_loads_the_trust(tmp_path: Path) -> None:
+    """A run that speaks only http (a loopback or internal index) does not pay ~20 ms to load
+    a CA bundle it never uses; a bundle that is missing is then not an error either."""
+    plain = Server(Script())
+    plain.script.on("/", Reply(200, b"plain"))
+    try:
+        with Http(HttpSettings(ca_bundle=tmp_path / "missing.pem")) as http:
+            assert http.get(plain.url("/")).content == b"plain"
+            assert http._tls is not None and not http._tls.loaded
+            assert http._tls.verify_mode == ssl.CERT_REQUIRED and http._tls.check_hostname
+            with pytest.raises(InputError, match=r"missing\.pem \(from ca_bundle\): no such"):
+                http.get("https://127.0.0.1:1/")  # said before any connection is tried
+    finally:
+        plain.close()
+
+
+def test_a_redirect_to_https_loads_the_trust_at_the_handshake(
+    tls_server: Server, certificate: Certificate
+) -> None:
+    plain = Server(Script())
+    plain.script.on("/", Reply(301, b"", (("Location", tls_server.url("/")),)))
+    try:
+        with Http(HttpSettings(ca_bundle=certificate.cert)) as http:
+            assert http.get(plain.url("/")).content == b"secure"
+            assert http._tls is not None and http._tls.loaded
+    finally:
+        plain.close()
+
+
+def test_a_redirect_to_https_is_verified_against_the_trust(tls_server: Server) -> None:
+    """Loaded at the handshake, the trust is the system's: the self-signed server is refused."""
+    plain = Server(Script())
+    plain.script.on("/", Reply(301, b"", (("Location", tls_server.url("/")),)))
+    try:
+        with Http(FAST) as http, pytest.raises(OperationError, match="verification failed"):
+            http.get(plain.url("/"))
+    finally:
+        plain.close()
+
+
+def test_a_context_loads_its_trust_at_its_first_handshake() -> None:
+    context = TrustOnUse(None)
+    assert not context.loaded and context.origin == "the system trust store"
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="example.org")
+    assert context.loaded and context.cert_store_stats()["x509_ca"] > 0
 
 
 # --- the pieces -------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ httpx is imported only when the first request is made (CLI start-up time matters
   ``$REQUESTS_CA_BUNDLE`` (what pip and requests users already set behind a TLS-intercepting
   proxy); the system trust store (which also honours ``$SSL_CERT_DIR``); certifi, httpx's own,
   when the system has none. A bundle replaces the trust store, it does not add to it;
+  the trust is loaded (~20 ms for a bundle of a few hundred certificates) before the first
+  https request, or at the first TLS handshake however it comes (a redirect, a proxy): a run
+  that speaks only plain http to a loopback or internal index never loads it;
 * says who it is (``astroctl/<version> (+python httpx/<version>)``), speaks HTTP/1.1 over a
   small connection pool, follows redirects, and honours ``$HTTPS_PROXY``/``$NO_PROXY``.
 
@@ -41,6 +44,8 @@ if TYPE_CHECKING:
     import ssl
 
     import httpx
+
+    from astroctl.seams.tls import TrustOnUse
 
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")  # read in this order
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -111,6 +116,7 @@ class Http:
         self.settings = settings if settings is not None else HttpSettings()
         self._notify = notify
         self._client: httpx.Client | None = None
+        self._tls: TrustOnUse | None = None
         self._trust = ""  # where the client's trust came from, for a TLS error
         self._building = threading.Lock()
 
@@ -123,10 +129,13 @@ class Http:
                 return self._client
             import httpx
 
+            from astroctl.seams.tls import TrustOnUse
+
             settings = self.settings
-            verify, self._trust = trust_store(settings.ca_bundle)
+            self._tls = TrustOnUse(*_chosen_bundle(settings.ca_bundle))
+            self._trust = self._tls.origin
             self._client = httpx.Client(
-                verify=verify,
+                verify=self._tls,
                 timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
                 limits=httpx.Limits(
                     max_connections=settings.max_connections,
@@ -178,6 +187,8 @@ class Http:
 
         method = method.upper()
         client = self.client()
+        if self._tls is not None and url[:8].lower() == "https://":
+            self._tls.load()  # a broken bundle is bad input, said before any connection
         budget = _Budget(self.settings)
         while True:
             try:
@@ -239,23 +250,13 @@ def default_user_agent() -> str:
     return f"astroctl/{__version__} (+python httpx/{httpx.__version__})"
 
 
-def trust_store(ca_bundle: Path | None) -> tuple[ssl.SSLContext | bool, str]:
-    """The TLS verification httpx gets (never off) and where its trust comes from."""
-    import ssl
+def trust_store(ca_bundle: Path | None) -> tuple[ssl.SSLContext, str]:
+    """The TLS verification httpx gets (never off), loaded now, and where its trust comes from."""
+    from astroctl.seams.tls import TrustOnUse
 
-    bundle, origin = _chosen_bundle(ca_bundle)
-    if bundle is not None:
-        if not bundle.is_file():
-            raise InputError(f"CA bundle {bundle} (from {origin}): no such file")
-        try:
-            context = ssl.create_default_context(cafile=str(bundle))
-        except ssl.SSLError as exc:
-            raise InputError(f"CA bundle {bundle} (from {origin}): not a PEM bundle") from exc
-        return context, f"the CA bundle {bundle} (from {origin})"
-    defaults = ssl.get_default_verify_paths()
-    if defaults.cafile is None and defaults.capath is None:
-        return True, "certifi's CA bundle"  # httpx's own default (the system has none)
-    return ssl.create_default_context(), "the system trust store"
+    context = TrustOnUse(*_chosen_bundle(ca_bundle))
+    context.load()
+    return context, context.origin
 
 
 def _chosen_bundle(ca_bundle: Path | None) -> tuple[Path | None, str]:
