@@ -46,7 +46,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -184,6 +184,7 @@ class Recorder:
         cwd: str | os.PathLike[str] | None = None,
         input: str | None = None,
         read_only: bool = False,
+        observe: Callable[[str], None] | None = None,
     ) -> ProcessResult:
         command = normalize_argv(argv)
         kept = self._kept(command) if command[1:3] == ("pip", "compile") else None
@@ -196,6 +197,7 @@ class Recorder:
             cwd=cwd,
             input=input,
             read_only=read_only,
+            observe=observe,
         )
         if kept is not None:
             self.calls.append(Call(kept, result.stdout))

@@ -184,10 +184,15 @@ class RecordingRunner:
         cwd: str | os.PathLike[str] | None = None,
         input: str | None = None,
         read_only: bool = False,
+        observe: Callable[[str], None] | None = None,
     ) -> ProcessResult:
         command = normalize_argv(argv)
         self.calls.append(RunCall(command, dict(env or {}), read_only))
-        return self.answer(command)
+        result = self.answer(command)
+        if stream and observe is not None:  # as a streamed program's lines reach it
+            for line in (result.stdout + result.stderr).splitlines():
+                observe(line)
+        return result
 
     @property
     def argvs(self) -> list[tuple[str, ...]]:

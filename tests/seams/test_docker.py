@@ -400,6 +400,21 @@ def test_a_failed_classic_build_names_the_image_the_step_and_the_output(
     assert lines[-1].startswith("The command")  # the output was streamed as it came
 
 
+def test_a_streamed_build_names_its_step_after_a_long_failure(
+    fake: FakeDocker, lines: list[str]
+) -> None:
+    """Found on the real engine: pip's traceback pushed the step out of the streamed tail (the
+    last 20 lines), and the error said no step; the seam now reads every line as it streams."""
+    head, _, command = CLASSIC_FAILURE.rpartition("The command")
+    traceback = "".join(f'  File "pip/_internal/x.py", line {n}, in f\n' for n in range(60))
+    fake.answer(["build"], stdout=f"{head}{traceback}The command{command}", exit=1)
+    with pytest.raises(DockerFailed) as caught:
+        docker_for(fake, lines).build("ctx", tag="astro:9.2.0-base-arm64", platform="linux/arm64")
+    assert caught.value.step is not None and caught.value.step.startswith("Step 4/9 : RUN")
+    assert "failed at Step 4/9 : RUN" in str(caught.value)
+    assert len(caught.value.tail) <= 20 and "Step 4/9" not in "\n".join(caught.value.tail)
+
+
 def test_a_failed_buildkit_build_names_its_step(fake: FakeDocker, lines: list[str]) -> None:
     fake.answer(["build"], stdout=BUILDKIT_FAILURE, exit=1)
     docker = docker_for(fake, lines, stream=False)

@@ -273,6 +273,9 @@ class _StepReader:
         self.summary: str | None = None
         self.process: str | None = None
 
+    def feed_raw(self, line: str) -> None:
+        self.feed(line.rstrip())
+
     def feed(self, line: str) -> None:
         if match := _CLASSIC_STEP.match(line):
             self.classic = f"Step {match[1]} : {match[2]}"
@@ -618,17 +621,23 @@ class Docker:
         long_running = invocation.action.builds
         timeout = self.build_timeout if long_running else self.push_timeout
         stream = self.stream and invocation.action is not Action.TAG
+        # A streamed build's result keeps only the tail of its output, which a long failure
+        # (pip's resolver, a traceback) fills: the steps are read from every line as it comes.
+        reader = _StepReader() if stream and invocation.action.builds else None
         result = self.runner.run(
             invocation.argv,
             stream=stream,
             check=False,
             timeout=timeout,
             env=self._environment(invocation.env),
+            observe=reader.feed_raw if reader is not None else None,
         )
         if result.returncode != 0:
             output = result.stdout + "\n" + result.stderr if not stream else result.stderr
-            lines = output.splitlines()
-            step = failed_step(lines) if invocation.action.builds else None
+            if reader is not None:
+                step = reader.step()
+            else:
+                step = failed_step(output.splitlines()) if invocation.action.builds else None
             raise DockerFailed(invocation, result.returncode, _tail(output), step)
         return result
 

@@ -86,6 +86,7 @@ class ProcessRunner(Protocol):
         cwd: str | os.PathLike[str] | None = None,
         input: str | None = None,
         read_only: bool = False,
+        observe: Echo | None = None,
     ) -> ProcessResult: ...
 
 
@@ -125,10 +126,12 @@ class Runner:
         cwd: str | os.PathLike[str] | None = None,
         input: str | None = None,
         read_only: bool = False,
+        observe: Echo | None = None,
     ) -> ProcessResult:
         """Run ``argv`` and return what it did; a non-zero exit raises unless ``check=False``.
 
-        ``stream`` hands the output to ``echo`` as it comes instead of capturing it. ``env``
+        ``stream`` hands the output to ``echo`` as it comes instead of capturing it, and to
+        ``observe`` too when given (a caller reading every line: only the tail is kept). ``env``
         adds variables to ours (a ``None`` value removes one). ``read_only`` marks a command
         that changes nothing: it runs even in dry-run mode (a query such as ``git rev-parse``).
         """
@@ -143,7 +146,7 @@ class Runner:
         if self.dry_run and not read_only:
             return ProcessResult(command, 0, "", "")
         job = _Job(command, limit, _environment(env), cwd, input)
-        result = job.capture() if echo is None else job.stream(echo)
+        result = job.capture() if echo is None else job.stream(echo, observe)
         if check and result.returncode != 0:
             tail = _tail(result.stderr) or _tail(result.stdout)
             raise ProcessFailed(command, result.returncode, tail)
@@ -212,10 +215,10 @@ class _Job:
                 raise
         return ProcessResult(self.argv, process.returncode, stdout, stderr)
 
-    def stream(self, echo: Echo) -> ProcessResult:
+    def stream(self, echo: Echo, observe: Echo | None = None) -> ProcessResult:
         process = self._start(merge=True)
         tail: deque[str] = deque(maxlen=TAIL_LINES)
-        threads = [_thread(_forward, process.stdout, echo, tail)]
+        threads = [_thread(_forward, process.stdout, echo, tail, observe)]
         if self.input is not None:
             threads.append(_thread(_feed, process.stdin, self.input))
         with process:
@@ -238,13 +241,16 @@ def _thread(target: Callable[..., None], *args: object) -> threading.Thread:
     return thread
 
 
-def _forward(source: IO[str], echo: Echo, tail: deque[str]) -> None:
-    """Read the child's output to its end, showing each line and keeping the last ones."""
+def _forward(source: IO[str], echo: Echo, tail: deque[str], observe: Echo | None = None) -> None:
+    """Read the child's output to its end, showing each line (and handing it to ``observe``)
+    and keeping the last ones."""
     show = echo
     with contextlib.suppress(OSError, ValueError):  # the pipe was closed under us
         for raw in source:
             line = raw.rstrip("\n")
             tail.append(line)
+            if observe is not None:
+                observe(line)
             try:
                 show(line)
             except OSError:  # our stderr is gone: keep draining so the child never blocks
