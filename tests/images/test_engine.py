@@ -1,0 +1,370 @@
+"""``astroctl build`` on the real Docker engine (``scripts/engine`` sets it up).
+
+One release of a small matrix is built once for the module, through the real CLI: base and
+onbuild, amd64 and arm64 (arm64 under qemu), FROM the debootstrap Python images
+(``--base-image`` with ``{arch}``), installing from a loopback index of small wheels under a
+constraint set with hashes, with a CA bundle. The tests then look at the images: what pip
+installed, the environment, the labels, the architecture, the monitoring DAG, the ONBUILD
+steps of a child project, and that no layer holds the CA bundle. A second, failing build shows
+how a failed RUN step is reported and that nothing is pushed.
+
+Without an engine these tests skip (fail under CI): see ``tests/images/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests import factories
+from tests.engine import BASE_IMAGE, MACHINES, Engine, registry, run_cli
+from tests.helpers import Result
+from tests.images.conftest import AIRFLOW, EngineIndex
+
+RELEASE = "12.1.0"
+REPOSITORY = "astroctl-engine-test/astro-runtime"
+EPOCH = 1767225600  # 2026-01-01T00:00:00Z
+ARCHITECTURES = ("amd64", "arm64")
+VARIANTS = ("base", "onbuild")
+PINS = {
+    "apache-airflow-providers-http": "4.1.0",
+    "apache-airflow-providers-common-sql": "1.8.0",
+}
+SET = {  # the constraint set: Airflow, the pins, and a dependency held below its newest
+    "apache-airflow": AIRFLOW,
+    **PINS,
+    "astro-engine-dep": "0.3.0",
+}
+VENV = "/opt/astronomer/venv"
+DAG = "/usr/local/airflow/dags/astronomer_monitoring_dag.py"
+
+
+def write_matrix(path: Path) -> Path:
+    doc = factories.document(
+        factories.release(RELEASE, AIRFLOW, released=date(2026, 11, 2), packages=dict(PINS)),
+        lines={
+            12: factories.line(python="3.11", python_versions=["3.11"], os="Debian 12.7 (bookworm)")
+        },
+        image={"repository": REPOSITORY, "floating_tags": False},
+        env={
+            "AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL": {"value": "30", "description": "baked"},
+            "AIRFLOW__CORE__PARALLELISM": {"formula": "workers * 16", "description": "not baked"},
+            "AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL": {
+                "default": "*/5 * * * *",
+                "description": "the deployment's to set",
+            },
+        },
+    )
+    path.write_text(factories.toml_text(doc), encoding="utf-8")
+    return path
+
+
+def constraint_set(index: EngineIndex, pins: dict[str, str], *, hashes: bool) -> str:
+    lines = [f"# Constraints of Astro Runtime {RELEASE}: engine test, Python 3.11"]
+    for name, version in sorted(pins.items()):
+        digest = index.hashes.get(f"{name}=={version}")
+        if hashes and digest:
+            lines.append(f"{name}=={version} \\\n    --hash=sha256:{digest}")
+        else:
+            lines.append(f"{name}=={version}")
+    return "\n".join(lines) + "\n"
+
+
+def ca_bundle(path: Path, marker: str) -> Path:
+    """A CA bundle with ``marker`` in it: the host's bundle when it has one (what a user behind
+    a TLS-intercepting proxy passes), else one certificate block."""
+    host = Path("/etc/ssl/certs/ca-certificates.crt")
+    certificates = (
+        host.read_text(encoding="utf-8")
+        if host.is_file()
+        else "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    )
+    path.write_text(f"# {marker}\n{certificates}", encoding="utf-8")
+    return path
+
+
+def cli_env(cache: Path) -> dict[str, str | None]:
+    return {
+        "ASTROCTL_CACHE_DIR": str(cache),
+        "SOURCE_DATE_EPOCH": str(EPOCH),
+        "ASTROCTL_DOCKER": None,
+        "ASTROCTL_MATRIX": None,
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "TERM": "dumb",
+    }
+
+
+def ref(variant: str, arch: str, repository: str = REPOSITORY) -> str:
+    suffix = "-base" if variant == "base" else ""
+    return f"{repository}:{RELEASE}{suffix}-{arch}"
+
+
+@dataclass(frozen=True)
+class Built:
+    result: Result
+    seconds: float
+    constraints: str
+    marker: str
+    workdir: Path  # the build contexts
+
+    def ref(self, variant: str, arch: str) -> str:
+        return ref(variant, arch)
+
+
+@pytest.fixture(scope="module")
+def built(
+    engine: Engine, engine_index: EngineIndex, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Built]:
+    """Every image of the release, built once: the module's tests look at them."""
+    tmp = tmp_path_factory.mktemp("engine-build")
+    refs = [ref(variant, arch) for variant in VARIANTS for arch in ARCHITECTURES]
+    engine.remove(*refs)  # a run before this one left them
+    constraints = constraint_set(engine_index, SET, hashes=True)
+    (tmp / "constraints-3.11.txt").write_text(constraints, encoding="utf-8")
+    marker = f"astroctl-engine-ca-marker-{uuid.uuid4().hex}"
+    started = time.monotonic()
+    result = run_cli(
+        "build", RELEASE, "--base-image", BASE_IMAGE, "--index-url", engine_index.url,
+        "--constraints", tmp / "constraints-3.11.txt",
+        "--ca-bundle", ca_bundle(tmp / "ca.pem", marker),
+        matrix=write_matrix(tmp / "matrix.toml"), env=cli_env(tmp / "cache"),
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    assert result.exit_code == 0, result.stderr[-6000:]
+    yield Built(result, seconds, constraints, marker, tmp / "cache" / "build" / RELEASE)
+    engine.remove(*refs)
+
+
+# -- the build ----------------------------------------------------------------------------------
+
+
+def test_the_release_builds_base_then_onbuild_for_each_architecture(
+    built: Built, engine: Engine
+) -> None:
+    progress = [line for line in built.result.stderr.splitlines() if REPOSITORY in line]
+    assert progress, built.result.stderr[-3000:]
+    for variant in VARIANTS:
+        for arch in ARCHITECTURES:
+            assert engine.has_image(built.ref(variant, arch))
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_pip_freeze_is_the_constraint_set(
+    built: Built, engine: Engine, variant: str, arch: str
+) -> None:
+    frozen = engine.container(built.ref(variant, arch), "pip", "freeze").split()
+    assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
+    # from the virtual environment on PATH, which the image's python runs
+    where = engine.container(
+        built.ref(variant, arch), "sh", "-c", "command -v python; command -v pip"
+    )
+    assert where.split() == [f"{VENV}/bin/python", f"{VENV}/bin/pip"]
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_the_architecture_is_the_platform_built(built: Built, engine: Engine, arch: str) -> None:
+    for variant in VARIANTS:
+        image = engine.inspect(built.ref(variant, arch))
+        assert (image["Os"], image["Architecture"]) == ("linux", arch)
+        machine = engine.container(built.ref(variant, arch), "uname", "-m").strip()
+        assert machine == MACHINES[arch]
+
+
+def test_the_environment_holds_the_runtime_version_and_the_matrix_values(
+    built: Built, engine: Engine
+) -> None:
+    for variant in VARIANTS:
+        for arch in ARCHITECTURES:
+            config = engine.inspect(built.ref(variant, arch))["Config"]
+            env = dict(item.split("=", 1) for item in config["Env"])
+            assert env["ASTRONOMER_RUNTIME_VERSION"] == RELEASE
+            assert env["AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL"] == "30"
+            assert env["AIRFLOW_HOME"] == "/usr/local/airflow"
+            assert env["PATH"].startswith(f"{VENV}/bin:/usr/local/sbin:/usr/local/bin:")
+            # a formula and an override are the deployment's, never baked
+            assert "AIRFLOW__CORE__PARALLELISM" not in env
+            assert "AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL" not in env
+            assert (config["User"], config["WorkingDir"]) == ("astro", "/usr/local/airflow")
+    seen = engine.container(built.ref("onbuild", "arm64"), "sh", "-c", "id -u; id -g; env")
+    assert seen.splitlines()[:2] == ["50000", "0"]
+    assert f"ASTRONOMER_RUNTIME_VERSION={RELEASE}" in seen.splitlines()
+
+
+def test_the_labels(built: Built, engine: Engine) -> None:
+    sha256 = hashlib.sha256(built.constraints.encode()).hexdigest()
+    for variant in VARIANTS:
+        for arch in ARCHITECTURES:
+            labels = engine.inspect(built.ref(variant, arch))["Config"]["Labels"]
+            assert labels["org.opencontainers.image.version"] == RELEASE
+            assert labels["org.opencontainers.image.title"] == (
+                f"Astro Runtime {RELEASE} ({variant}, Python 3.11)"
+            )
+            assert labels["org.opencontainers.image.created"] == "2026-01-01T00:00:00Z"
+            assert labels["org.opencontainers.image.source"].startswith("https://")
+            assert labels["io.astronomer.docker.runtime.version"] == RELEASE
+            assert labels["io.astronomer.docker.airflow.version"] == AIRFLOW
+            assert labels["io.astronomer.docker.python.version"] == "3.11"
+            assert labels["io.astronomer.docker.variant"] == variant
+            assert labels["io.astronomer.docker.constraints.sha256"] == sha256
+            base = labels["org.opencontainers.image.base.name"]
+            if variant == "base":  # each architecture's own Python image
+                assert base == BASE_IMAGE.replace("{arch}", arch)
+            else:
+                assert base == f"{REPOSITORY}:{RELEASE}-base"
+    # the constraint set itself travels with the image
+    shipped = engine.container(
+        built.ref("base", "amd64"), "cat", "/usr/local/share/astronomer/constraints.txt"
+    )
+    assert shipped == built.constraints
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_airflow_runs_and_the_monitoring_dag_parses(
+    built: Built, engine: Engine, arch: str
+) -> None:
+    image = built.ref("onbuild", arch)
+    assert engine.container(image, "airflow", "version").strip() == AIRFLOW
+    read = (
+        f"import runpy, airflow; runpy.run_path({DAG!r}); d = airflow.DAGS[-1]; "
+        "print(d.dag_id, d.kwargs['schedule'], d.tasks[0].task_id, sep='|')"
+    )
+    assert engine.container(image, "python", "-c", read).strip() == (
+        "astronomer_monitoring_dag|*/5 * * * *|astronomer_monitoring_task"
+    )
+    # the deployment's schedule, read when the DAG is parsed
+    override = engine.run(
+        "run", "--rm", "--network", "none",
+        "--env", "AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL=*/10 * * * *",
+        image, "python", "-c", read,
+    ).stdout  # fmt: skip
+    assert override.strip() == "astronomer_monitoring_dag|*/10 * * * *|astronomer_monitoring_task"
+    owner = engine.container(image, "stat", "-c", "%u:%g", DAG).strip()
+    assert owner == "50000:0"
+
+
+# -- a child project FROM the onbuild image -----------------------------------------------------
+
+
+def child_project(path: Path, image: str, requirements: str) -> Path:
+    path.mkdir(parents=True)
+    (path / "Dockerfile").write_text(f"FROM {image}\n", encoding="utf-8")
+    (path / "requirements.txt").write_text(requirements, encoding="utf-8")
+    (path / "packages.txt").write_text("# no Debian packages\n", encoding="utf-8")
+    (path / "dags").mkdir()
+    (path / "dags" / "project_dag.py").write_text("# the project's DAG\n", encoding="utf-8")
+    return path
+
+
+def test_a_child_pinning_apache_airflow_fails_with_the_reason(
+    built: Built, engine: Engine, tmp_path: Path
+) -> None:
+    project = child_project(
+        tmp_path / "child",
+        built.ref("onbuild", "amd64"),
+        "# the project's requirements\napache-airflow-providers-http==4.1.0\n"
+        "Apache_Airflow[celery]==2.9.0\n",
+    )
+    done = engine.run(
+        "build", "--platform", "linux/amd64", "--network", "none", "--tag",
+        "astroctl-engine-test/child:refused", project, check=False,
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-3000:]
+    assert (
+        "requirements.txt must not name apache-airflow: this image already has "
+        f"Apache Airflow {AIRFLOW} (Astro Runtime {RELEASE})"
+    ) in output
+    assert "line 3: Apache_Airflow[celery]==2.9.0" in output
+    assert not engine.has_image("astroctl-engine-test/child:refused")
+
+
+def test_a_good_child_builds_with_its_requirements_and_dags(
+    built: Built, engine: Engine, engine_index: EngineIndex, tmp_path: Path
+) -> None:
+    project = child_project(
+        tmp_path / "child",
+        built.ref("onbuild", "amd64"),
+        f"--index-url {engine_index.url}\nastro-child-extra==1.0.0\n",
+    )
+    tag = "astroctl-engine-test/child:good"
+    try:
+        engine.run("build", "--platform", "linux/amd64", "--network", "host", "--tag", tag, project)
+        frozen = engine.container(tag, "pip", "freeze").split()
+        assert "astro-child-extra==1.0.0" in frozen
+        assert f"apache-airflow=={AIRFLOW}" in frozen
+        listing = engine.container(
+            tag, "sh", "-c", "id -un; ls dags; stat -c %u dags/project_dag.py"
+        )
+        assert listing.split() == [
+            "astro", "astronomer_monitoring_dag.py", "project_dag.py", "50000"
+        ]  # fmt: skip
+    finally:
+        engine.remove(tag)
+
+
+# -- the CA bundle ------------------------------------------------------------------------------
+
+
+def test_no_layer_of_any_image_holds_the_ca_bundle(
+    built: Built, engine: Engine, tmp_path: Path
+) -> None:
+    marker = built.marker.encode()
+    # the scan finds it where it is: the builder stage (from the classic builder's cache)
+    stage = "astroctl-engine-test/builder-stage:amd64"
+    context = built.workdir / "base-python-3.11"
+    assert (context / "builder" / "ca-bundle.crt").read_text().startswith(f"# {built.marker}")
+    try:
+        engine.run(
+            "build", "--target", "builder", "--platform", "linux/amd64", "--network", "host",
+            "--tag", stage, context,
+        )  # fmt: skip
+        assert engine.layers_holding(stage, marker, tmp_path)
+    finally:
+        engine.remove(stage)
+    for variant in VARIANTS:
+        for arch in ARCHITECTURES:
+            image = built.ref(variant, arch)
+            assert engine.layers_holding(image, marker, tmp_path) == [], image
+            history = engine.run("history", "--no-trunc", image).stdout
+            assert built.marker not in history
+
+
+# -- a failed build -----------------------------------------------------------------------------
+
+
+def test_a_failing_run_step_names_the_image_and_the_step_and_pushes_nothing(
+    engine: Engine, engine_index: EngineIndex, tmp_path: Path
+) -> None:
+    broken = {**SET, "astro-engine-dep": "9.9.9"}  # no such version on the index
+    path = tmp_path / "constraints-3.11.txt"
+    path.write_text(constraint_set(engine_index, broken, hashes=False), encoding="utf-8")
+    with registry() as found:
+        if found is None:
+            pytest.skip("docker-registry is not installed (scripts/engine installs it)")
+        repository = f"{found.host}/astro-runtime"
+        result = run_cli(
+            "build", RELEASE, "--arch", "amd64", "--base-image", BASE_IMAGE,
+            "--index-url", engine_index.url, "--constraints", path,
+            "--registry", repository, "--push",
+            matrix=write_matrix(tmp_path / "matrix.toml"), env=cli_env(tmp_path / "cache"),
+        )  # fmt: skip
+        assert result.exit_code == 1, result.stderr[-3000:]
+        failed = ref("base", "amd64", repository)
+        message = re.search(rf"docker build of {re.escape(failed)} failed at (.*)", result.stderr)
+        assert message is not None, result.stderr[-3000:]
+        assert re.fullmatch(r"Step \d+/\d+ : RUN .*install\.sh.* \(exit status 1\)", message[1])
+        assert "astro-engine-dep==9.9.9" in result.stderr  # pip's reason, in the tail
+        assert found.catalog() == []
+        assert found.tags("astro-runtime") == []
+    assert not engine.has_image(failed)
+    assert not engine.has_image(ref("onbuild", "amd64", repository))
