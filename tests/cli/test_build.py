@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.fake_docker import FakeDocker, make_fake
-from tests.helpers import SNAPSHOT, Invoke
+from tests.helpers import SNAPSHOT, Invoke, git, init_repository
 
 YANKED = "astroctl: warning: 9.2.0 is yanked: serious scheduler performance problems\n"
 REGISTRY = "127.0.0.1:5000/astro-runtime"
@@ -339,3 +339,52 @@ def test_a_failed_build_names_image_and_step_and_pushes_nothing(
     ran = fake.actions()
     assert [argv[0] for argv in ran] == ["build", "build"]  # stopped at the 2nd build
     assert not any(argv[0] in ("push", "manifest") for argv in fake.argvs())
+
+
+# -- the revision label ---------------------------------------------------------------------------
+
+REVISION_LABEL = "org.opencontainers.image.revision"
+
+
+def _labels(invoke: Invoke, fake: FakeDocker, matrix: Path, *args: str) -> dict[str, str]:
+    result = invoke(
+        "build", "9.2.0", "--python", "3.11", "--dry-run", "-f", "json", "--docker",
+        fake.binary, *args, matrix=matrix,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    contexts = json.loads(result.stdout)["contexts"]
+    labels: dict[str, str] = contexts["base-python-3.11"]["labels"]
+    return labels
+
+
+def test_the_revision_is_the_release_tag_else_head_of_the_matrix_repository(
+    invoke: Invoke, fake: FakeDocker, tmp_path: Path
+) -> None:
+    root = init_repository(tmp_path / "runtime")
+    matrix = root / "compatibility.toml"
+    matrix.write_text(SNAPSHOT.read_text(encoding="utf-8"), encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "history")
+    first = git(root, "rev-parse", "HEAD").strip()
+    assert _labels(invoke, fake, matrix)[REVISION_LABEL] == first  # no tag: HEAD
+    git(root, "tag", "runtime-9.2.0")
+    git(root, "commit", "-q", "--allow-empty", "-m", "later")
+    assert git(root, "rev-parse", "HEAD").strip() != first
+    assert _labels(invoke, fake, matrix)[REVISION_LABEL] == first  # the release's tag
+    given = _labels(invoke, fake, matrix, "--revision", "0123abcd")
+    assert given[REVISION_LABEL] == "0123abcd"
+
+
+def test_no_revision_label_outside_git_and_a_bad_revision_is_refused(
+    invoke: Invoke, fake: FakeDocker, tmp_path: Path
+) -> None:
+    matrix = tmp_path / "plain" / "compatibility.toml"
+    matrix.parent.mkdir()
+    matrix.write_text(SNAPSHOT.read_text(encoding="utf-8"), encoding="utf-8")
+    assert REVISION_LABEL not in _labels(invoke, fake, matrix)
+    result = invoke(
+        "build", "9.2.0", "--dry-run", "--revision", "main; rm -rf /", "--docker", fake.binary,
+        matrix=matrix,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--revision 'main; rm -rf /' is not a commit id" in result.stderr

@@ -76,6 +76,7 @@ BUILD_SUMMARY = "Build the images of a release with docker."
 CONSTRAINTS_FILE = re.compile(r"constraints-(\d+\.\d+)\.txt")
 CONSTRAINTS_HEADER = re.compile(r"^# Constraints of Astro Runtime \S+: .*, Python (\d+\.\d+)\s*$")
 DOCKER_VARIABLE = "ASTROCTL_DOCKER"
+REVISION = re.compile(r"[0-9a-f]{4,64}")
 ALL = "all"
 
 
@@ -186,6 +187,15 @@ def build(
             show_default=False,
         ),
     ] = None,
+    revision: Annotated[
+        str | None,
+        typer.Option(
+            "--revision",
+            metavar="COMMIT",
+            help="The commit for the revision label (default: the release's runtime-V tag, "
+            "else HEAD, in the git repository holding the matrix).",
+        ),
+    ] = None,
     docker_binary: Annotated[
         str,
         typer.Option(
@@ -237,7 +247,7 @@ def build(
         docker=docker,
         constraints=sets,
         workdir=context_dir if context_dir is not None else _workdir(release.name),
-        provenance=_provenance(),
+        provenance=_provenance(shared, release, revision),
     )
     if writes:
         _write(plan, docker, bake)
@@ -386,15 +396,38 @@ def _workdir(release: str) -> Path:
     return default_cache_dir() / "build" / release
 
 
-def _provenance() -> Provenance:
+def _provenance(shared: Context, release: Release, revision: str | None) -> Provenance:
     from astroctl.images.plan import Provenance
 
+    commit = revision.strip() if revision is not None else _revision(shared, release)
+    if revision is not None and not REVISION.fullmatch(commit):
+        raise InputError(f"--revision {revision!r} is not a commit id (hexadecimal, 4 to 64)")
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
-        return Provenance()
+        return Provenance(revision=commit or None)
     if not epoch.isdigit():
         raise InputError(f"SOURCE_DATE_EPOCH {epoch!r} is not a whole number of seconds")
-    return Provenance(source_date_epoch=int(epoch))
+    return Provenance(revision=commit or None, source_date_epoch=int(epoch))
+
+
+def _revision(shared: Context, release: Release) -> str:
+    """The commit the release was cut in: its ``runtime-V`` tag in the git repository holding
+    the matrix file, else that repository's HEAD; empty for the embedded matrix or outside
+    git (the revision label is then left out)."""
+    from astroctl.errors import OperationError
+    from astroctl.seams.git import Git
+
+    source = shared.source()
+    if not source.writable:
+        return ""
+    git = Git(shared.runner(), source.path.parent)
+    try:
+        if not git.is_repository():
+            return ""
+        return git.tag_target(f"runtime-{release.name}") or git.head() or ""
+    except OperationError as exc:
+        streams.note(f"note: no revision label: {exc.message}")
+        return ""
 
 
 def _write(plan: BuildPlan, docker: Docker, bake: Path | None) -> None:
