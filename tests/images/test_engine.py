@@ -30,7 +30,10 @@ from tests.helpers import Result
 from tests.images.conftest import AIRFLOW, EngineIndex
 
 RELEASE = "12.1.0"
-REPOSITORY = "astroctl-engine-test/astro-runtime"
+# Names of this run only: two runs may share one engine (another worktree, a second session),
+# and each removes what it built.
+RUN = f"astroctl-engine-test/{uuid.uuid4().hex[:10]}"
+REPOSITORY = f"{RUN}/astro-runtime"
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
 ARCHITECTURES = ("amd64", "arm64")
 VARIANTS = ("base", "onbuild")
@@ -127,7 +130,6 @@ def built(
     """Every image of the release, built once: the module's tests look at them."""
     tmp = tmp_path_factory.mktemp("engine-build")
     refs = [ref(variant, arch) for variant in VARIANTS for arch in ARCHITECTURES]
-    engine.remove(*refs)  # a run before this one left them
     constraints = constraint_set(engine_index, SET, hashes=True)
     (tmp / "constraints-3.11.txt").write_text(constraints, encoding="utf-8")
     marker = f"astroctl-engine-ca-marker-{uuid.uuid4().hex}"
@@ -276,7 +278,7 @@ def test_a_child_pinning_apache_airflow_fails_with_the_reason(
     )
     done = engine.run(
         "build", "--platform", "linux/amd64", "--network", "none", "--tag",
-        "astroctl-engine-test/child:refused", project, check=False,
+        f"{RUN}/child:refused", project, check=False,
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode != 0, output[-3000:]
@@ -285,7 +287,7 @@ def test_a_child_pinning_apache_airflow_fails_with_the_reason(
         f"Apache Airflow {AIRFLOW} (Astro Runtime {RELEASE})"
     ) in output
     assert "line 3: Apache_Airflow[celery]==2.9.0" in output
-    assert not engine.has_image("astroctl-engine-test/child:refused")
+    assert not engine.has_image(f"{RUN}/child:refused")
 
 
 def test_a_good_child_builds_with_its_requirements_and_dags(
@@ -296,7 +298,7 @@ def test_a_good_child_builds_with_its_requirements_and_dags(
         built.ref("onbuild", "amd64"),
         f"--index-url {engine_index.url}\nastro-child-extra==1.0.0\n",
     )
-    tag = "astroctl-engine-test/child:good"
+    tag = f"{RUN}/child:good"
     try:
         engine.run("build", "--platform", "linux/amd64", "--network", "host", "--tag", tag, project)
         frozen = engine.container(tag, "pip", "freeze").split()
@@ -320,7 +322,7 @@ def test_no_layer_of_any_image_holds_the_ca_bundle(
 ) -> None:
     marker = built.marker.encode()
     # the scan finds it where it is: the builder stage (from the classic builder's cache)
-    stage = "astroctl-engine-test/builder-stage:amd64"
+    stage = f"{RUN}/builder-stage:amd64"
     context = built.workdir / "base-python-3.11"
     assert (context / "builder" / "ca-bundle.crt").read_text().startswith(f"# {built.marker}")
     try:
