@@ -181,6 +181,9 @@ def test_labels(release: Release, matrix: Matrix) -> None:
         "io.astronomer.docker.variant": "base",
         "org.opencontainers.image.base.name": "python:3.11-slim-bullseye",
         "org.opencontainers.image.created": "2023-10-12T00:00:00Z",
+        "org.opencontainers.image.description": (
+            "Apache Airflow 2.7.2 on Python 3.11, the base variant, with no build triggers"
+        ),
         "org.opencontainers.image.revision": "0123abc",
         "org.opencontainers.image.source": "https://github.com/astronomer/astro-runtime",
         "org.opencontainers.image.title": "Astro Runtime 9.2.0 (base, Python 3.11)",

@@ -278,6 +278,8 @@ def _labels(
     labels = {
         "org.opencontainers.image.version": release.name,
         "org.opencontainers.image.title": title(release, variant, python),
+        # ours, so that a base image's own description is not inherited as the runtime's
+        "org.opencontainers.image.description": description(release, variant, python),
         "org.opencontainers.image.created": created(epoch),
         f"{LABEL_PREFIX}.runtime.version": release.name,
         f"{LABEL_PREFIX}.airflow.version": release.airflow,
@@ -294,6 +296,16 @@ def _labels(
 
 def title(release: Release, variant: Variant, python: str) -> str:
     return f"Astro Runtime {release.name} ({variant.value}, Python {python})"
+
+
+def description(release: Release, variant: Variant, python: str) -> str:
+    what = (
+        "the base variant, with no build triggers"
+        if variant is Variant.BASE
+        else "for an Astro project's Dockerfile: its ONBUILD steps install packages.txt and "
+        "requirements.txt and copy the project"
+    )
+    return f"Apache Airflow {release.airflow} on Python {python}, {what}"
 
 
 # -- base ---------------------------------------------------------------------------------------
