@@ -228,6 +228,19 @@ def test_offline_after_one_online_run_asks_nothing(invoke: Invoke, world: World)
     assert (world.directory / "constraints-3.11.txt").read_bytes() == written
 
 
+def test_a_fresh_upstream_file_is_not_fetched_again_unless_refreshed(
+    invoke: Invoke, world: World
+) -> None:
+    args = (*RESOLVE, "9.2.0", "-f", "json")
+    assert payload(invoke(*args, matrix=world.matrix))["upstream"]["origin"] == "network"
+    world.index.clear_log()
+    assert payload(invoke(*args, matrix=world.matrix))["upstream"]["origin"] == "cache"
+    assert world.index.requests == []
+    refreshed = payload(invoke(*args, "--refresh", matrix=world.matrix))
+    assert refreshed["upstream"]["origin"] == "network"  # the index's files carry no ETag
+    assert [(r.path, r.status) for r in world.index.requests] == [(f"/files/{UPSTREAM_FILE}", 200)]
+
+
 def test_a_file_url_upstream(invoke: Invoke, world: World) -> None:
     source = world.directory / "up-2.7.2-3.11.txt"
     source.write_bytes(b"alpha==1.0\n")
@@ -383,6 +396,7 @@ BAD = [
     (("9.2.0", "--exclude-newer", "yesterday"), "--exclude-newer 'yesterday' is not a date"),
     (("9.2.0", "--upstream", "ftp://example.invalid/c.txt"), "not an http(s) or file URL"),
     (("9.2.0", "-f", "yaml"), "--format 'yaml' is not a format"),
+    (("9.2.0", "--offline", "--refresh"), "--offline and --refresh contradict each other"),
 ]
 
 

@@ -29,6 +29,7 @@ from astroctl.errors import (
 )
 from astroctl.matrix.model import Matrix
 from astroctl.providers.constraints import (
+    CACHE_NAMESPACE,
     ConstraintsDoNotInstall,
     Inputs,
     Options,
@@ -47,6 +48,7 @@ from astroctl.providers.constraints import (
     write,
 )
 from astroctl.providers.outdated import IndexChoice
+from astroctl.seams.cache import DiskCache, Entry, entry_key
 from astroctl.seams.http import Http, HttpSettings
 from astroctl.seams.process import Runner
 from astroctl.seams.uv import Uv
@@ -348,6 +350,41 @@ def test_fetch_caches_revalidates_and_answers_offline(
     assert upstream_server.log[1][1] is not None  # If-None-Match sent
     offline = fetch_upstream(url, http=None, cache_dir=tmp_path / "cache", offline=True)
     assert (offline.origin, offline.sha256) == ("cache", first.sha256)
+    assert len(upstream_server.log) == 2
+
+
+def test_a_fresh_upstream_file_is_not_fetched_again(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    upstream_server.files["/c.txt"] = b"amazon==8.7.0\n"
+    url = upstream_server.url("/c.txt")
+    first = fetch_upstream(url, http=http, cache_dir=tmp_path, fresh_for=600)
+    upstream_server.files["/c.txt"] = b"amazon==8.7.1\n"  # within the window: not seen
+    again = fetch_upstream(url, http=None, cache_dir=tmp_path, fresh_for=600)
+    assert (again.origin, again.sha256) == ("cache", first.sha256)
+    assert [status for _, _, status in upstream_server.log] == [200]
+    refreshed = fetch_upstream(url, http=http, cache_dir=tmp_path, fresh_for=0)  # --refresh
+    assert refreshed.pins[0].version == "8.7.1" and refreshed.origin == "network"
+
+
+def test_an_expired_upstream_file_is_revalidated_and_dated_anew(
+    upstream_server: ConstraintsServer, http: Http, tmp_path: Path
+) -> None:
+    upstream_server.files["/c.txt"] = b"amazon==8.7.0\n"
+    url = upstream_server.url("/c.txt")
+    fetch_upstream(url, http=http, cache_dir=tmp_path, fresh_for=600)
+    cache = DiskCache(tmp_path)
+    key = entry_key("constraints", url)
+    entry = cache.read(CACHE_NAMESPACE, key)
+    assert entry is not None and entry.get("fetched")
+    aged = {**entry.fields, "fetched": f"{float(entry.fields['fetched']) - 601:.3f}"}
+    cache.write(CACHE_NAMESPACE, key, Entry(entry.body, aged))
+    assert fetch_upstream(url, http=http, cache_dir=tmp_path, fresh_for=600).origin == "cache"
+    assert [(status, match is not None) for _, match, status in upstream_server.log] == [
+        (200, False),
+        (304, True),
+    ]
+    fetch_upstream(url, http=None, cache_dir=tmp_path, fresh_for=600)  # fresh again
     assert len(upstream_server.log) == 2
 
 

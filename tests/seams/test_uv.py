@@ -17,6 +17,7 @@ import pytest
 
 from astroctl.errors import EXIT_FAILED, EXIT_PROBLEMS, OperationError
 from astroctl.seams import uv as uv_seam
+from astroctl.seams.cache import DiskCache
 from astroctl.seams.process import ProcessFailed, Runner
 from astroctl.seams.uv import (
     PLATFORMS,
@@ -372,6 +373,27 @@ def test_without_the_uv_package_uv_on_path_is_used(
     monkeypatch.setenv("PATH", str(shim.parent))
     assert find_binary() == shim
     assert Uv(Runner()).version() == "9.9.9"
+
+
+def test_the_version_is_remembered_per_binary(tmp_path: Path) -> None:
+    """Asked once per binary: the cache key changes when the file is replaced."""
+    shim = tmp_path / "bin" / "uv"
+    shim.parent.mkdir()
+    shim.write_text("#!/bin/sh\necho 'uv 9.9.9'\n")
+    shim.chmod(0o755)
+    runner = Runner()
+    versions = DiskCache(tmp_path / "cache")
+    assert Uv(runner, shim, versions=versions).version() == "9.9.9"
+    assert Uv(runner, shim, versions=versions).version() == "9.9.9"
+    assert [argv[1:] for argv in runner.recorded] == [("--version",)]
+    replacement = tmp_path / "new-uv"
+    replacement.write_text("#!/bin/sh\necho 'uv 10.0.0 (abc 2026-01-01)'\n")
+    replacement.chmod(0o755)
+    replacement.replace(shim)  # an upgrade: another file at the same path
+    assert Uv(runner, shim, versions=versions).version() == "10.0.0"
+    assert len(runner.recorded) == 2
+    assert Uv(runner, shim).version() == "10.0.0"  # no cache: asked every time
+    assert len(runner.recorded) == 3
 
 
 def test_without_uv_anywhere_the_error_says_how_to_install_it(

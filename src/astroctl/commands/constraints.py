@@ -14,6 +14,7 @@ from astroctl.commands.context import (
     FormatOption,
     announce,
     context,
+    fresh_limit,
     output_format,
     selector_argument,
 )
@@ -126,6 +127,14 @@ def resolve(
             "--offline", help="Answer from the caches of earlier runs (astroctl's and uv's)."
         ),
     ] = False,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Fetch the upstream file again (and revalidate the pages asked), even when "
+            "cached less than $ASTROCTL_CACHE_TTL seconds ago (default 600).",
+        ),
+    ] = False,
     fmt: FormatOption = "table",
 ) -> None:
     """Write constraints-<python>.txt for a release: Airflow's published constraints for its
@@ -135,10 +144,12 @@ def resolve(
     from astroctl.providers import constraints as core
     from astroctl.providers.outdated import choose_index
     from astroctl.render import constraints as views
+    from astroctl.seams.cache import DiskCache, default_cache_dir
     from astroctl.seams.index import refuse_credentials
     from astroctl.seams.uv import Uv
 
     style = output_format(fmt)
+    fresh_for = fresh_limit(offline=offline, refresh=refresh)
     directory = _directory(output)
     if upstream is not None:
         refuse_credentials(upstream, "--upstream")
@@ -154,13 +165,14 @@ def resolve(
         hashes=hashes,
         offline=offline,
         exclude_newer=_cutoff(exclude_newer, release),
+        fresh_for=fresh_for,
     )
     result = core.resolve(
         matrix,
         release,
         options,
         http=shared.client(),  # built on first use: offline, only the caches are read
-        uv=Uv(shared.runner()),
+        uv=Uv(shared.runner(), versions=DiskCache(default_cache_dir())),
         index=choose_index(index_url, os.environ, matrix),
         matrix_label=_label(source),
         notify=streams.warn,

@@ -4,7 +4,8 @@
 
 1. :func:`fetch_upstream` reads Airflow's constraints file for the release's Airflow (its public
    version: ``2.7.2`` for ``2.7.2+astro.1``) and Python from ``[upstream] constraints_url``
-   through the HTTP seam, cached on disk by URL with the body's SHA-256 (revalidated with its
+   through the HTTP seam, cached on disk by URL with the body's SHA-256 (used without a request
+   while fresh, as a project page is: see :mod:`astroctl.seams.cache`; then revalidated with its
    ETag; ``offline`` answers from the cache alone; a ``file://`` URL is read in place), and
    :func:`parse_constraints` reads it: ``name==version`` lines, markers after ``;`` kept,
    comments, blank lines and CRLF allowed, names normalized; every malformed line is reported
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker
@@ -62,10 +63,20 @@ from astroctl.errors import AstroctlError, ChecksFailed, InputError, OperationEr
 from astroctl.matrix.diff import AIRFLOW_PACKAGE
 from astroctl.matrix.model import Matrix, Release
 from astroctl.providers.outdated import IndexChoice, private_index, target_of
-from astroctl.seams.cache import DiskCache, Entry, default_cache_dir, entry_key
+from astroctl.seams.cache import (
+    DiskCache,
+    Entry,
+    default_cache_dir,
+    entry_key,
+    freshness_fields,
+    is_fresh,
+)
 from astroctl.seams.http import HttpClient, check_status, shown_url
 from astroctl.seams.index import PackageIndex, refuse_credentials
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
+
+if TYPE_CHECKING:
+    import httpx
 
 Notify = Callable[[str], None]
 Origin = Literal["network", "cache", "file"]
@@ -187,8 +198,11 @@ def fetch_upstream(
     cache_dir: Path | None = None,
     offline: bool = False,
     notify: Notify | None = None,
+    fresh_for: float = 0.0,
 ) -> UpstreamFile:
-    """The upstream constraints at ``url`` (http, https or file), parsed."""
+    """The upstream constraints at ``url`` (http, https or file), parsed. A cached copy younger
+    than ``fresh_for`` seconds (and than the lifetime the server gave it) is used without a
+    request."""
     scheme = urlsplit(url).scheme.lower()
     if scheme == "file":
         body = _read_file_url(url)
@@ -203,18 +217,31 @@ def fetch_upstream(
                 f"{shown_url(url)}: not in the cache ({cache.root}); run once without --offline"
             )
         return _from_entry(url, cached, "cache")
+    if cached is not None and is_fresh(cached, fresh_for):
+        return _from_entry(url, cached, "cache")
     if http is None:
         raise OperationError(f"{shown_url(url)}: no HTTP client to fetch it with")
-    return _fetch(url, http, cache, cached, notify or _quiet)
+    return _fetch(url, http, cache, cached, notify or _quiet, dated=fresh_for > 0)
 
 
 def _fetch(
-    url: str, http: HttpClient, cache: DiskCache, cached: Entry | None, notify: Notify
+    url: str,
+    http: HttpClient,
+    cache: DiskCache,
+    cached: Entry | None,
+    notify: Notify,
+    *,
+    dated: bool = False,
 ) -> UpstreamFile:
-    """GET the file (revalidating a cached copy by its ETag) and cache what came."""
+    """GET the file (revalidating a cached copy by its ETag) and cache what came; with
+    ``dated``, a 304 dates the cached copy anew."""
     etag = cached.get("etag") if cached is not None else None
     response = http.get(url, headers={"If-None-Match": etag} if etag else None)
     if response.status_code == 304 and cached is not None:
+        if dated:
+            fields = {k: v for k, v in cached.fields.items() if k != "max-age"}
+            fields.update(_freshness(response))
+            _keep(cache, url, Entry(cached.body, MappingProxyType(fields)), notify)
         return _from_entry(url, cached, "cache")
     if response.status_code == 404:
         raise OperationError(
@@ -227,12 +254,8 @@ def _fetch(
     digest = _sha256(body)
     pins = parse_constraints(_text(body, url), shown_url(url))
     fields = {"url": url, "etag": response.headers.get("ETag", "")}  # the cache sums the body
-    try:
-        cache.write(
-            CACHE_NAMESPACE, entry_key("constraints", url), Entry(body, MappingProxyType(fields))
-        )
-    except OperationError as exc:
-        notify(f"cannot cache the upstream constraints: {exc}")
+    fields.update(_freshness(response))
+    _keep(cache, url, Entry(body, MappingProxyType(fields)), notify)
     previous = _sha256(cached.body) if cached is not None else None
     changed = previous if previous is not None and previous != digest else None
     if changed is not None:
@@ -241,6 +264,17 @@ def _fetch(
             f"{digest[:12]}...)"
         )
     return UpstreamFile(url, digest, pins, "network", changed)
+
+
+def _freshness(response: httpx.Response) -> dict[str, str]:
+    return freshness_fields(response.headers.get("Cache-Control"), response.headers.get("Age"))
+
+
+def _keep(cache: DiskCache, url: str, entry: Entry, notify: Notify) -> None:
+    try:
+        cache.write(CACHE_NAMESPACE, entry_key("constraints", url), entry)
+    except OperationError as exc:
+        notify(f"cannot cache the upstream constraints: {exc}")
 
 
 def _quiet(message: str) -> None:
@@ -452,6 +486,7 @@ class Options:
     exclude_newer: date | None = None
     cache_dir: Path | None = None  # astroctl's cache (None: the user cache directory)
     uv_cache_dir: Path | None = None  # uv's cache (None: uv's own default)
+    fresh_for: float = 0.0  # seconds a cached upstream file or page is used without a request
 
 
 def resolve(
@@ -504,6 +539,7 @@ def resolve(
             cache_dir=options.cache_dir,
             offline=options.offline,
             notify=notify,
+            fresh_for=options.fresh_for,
         )
         merged = overlay(upstream.pins, wanted)
     checks: tuple[ArchitectureCheck, ...] = ()
@@ -564,6 +600,7 @@ def probe_private(
             cache_dir=options.cache_dir,
             offline=options.offline,
             notify=notify,
+            fresh_for=options.fresh_for,
         )
         client.lookup(names[:1])  # alone first: an index that gives no answer is asked once
         for name, answer in client.lookup(names).items():

@@ -7,7 +7,9 @@ given indexes only, optionally as of a date (``--exclude-newer``: files uploaded
 exist), and returns the pins uv chose and the hashes it lists for each.
 
 The binary is the one the ``uv`` package from PyPI ships (a dependency of astroctl, found with
-``uv.find_uv_bin()``), else ``uv`` on ``PATH``.
+``uv.find_uv_bin()``), else ``uv`` on ``PATH``. Its version (``uv --version``, for a header) is
+remembered in astroctl's cache when a cache is given, keyed by the binary's path, size, inode and
+modification time: an upgrade replaces the file, and the next run asks it again.
 
 What uv sees is only what the argv says: ``--no-config`` (no ``uv.toml``/``pyproject.toml``),
 every ``UV_*`` variable that could change a resolution removed (an extra index, a constraint
@@ -26,6 +28,7 @@ how to install it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -36,6 +39,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from astroctl.errors import ChecksFailed, OperationError
+from astroctl.seams.cache import DiskCache, Entry, entry_key
 from astroctl.seams.process import Environment, ProcessFailed, ProcessRunner
 
 # The runtime's architectures as uv's --python-platform targets (glibc Linux, manylinux).
@@ -60,6 +64,7 @@ _KEPT = frozenset(
         "UV_KEYRING_PROVIDER",
     }
 )
+VERSIONS = "uv-v1/versions"  # cache namespace: uv --version per binary
 _NO_SOLUTION = "No solution found"
 _OFFLINE = "network was disabled"
 
@@ -104,6 +109,15 @@ def find_binary() -> Path:
     return Path(found)
 
 
+def _binary_key(binary: Path) -> str | None:
+    """A cache key that changes when the file at ``binary`` is replaced or rewritten."""
+    try:
+        stat = binary.stat()
+    except OSError:
+        return None
+    return entry_key(os.fspath(binary), str(stat.st_size), str(stat.st_ino), str(stat.st_mtime_ns))
+
+
 def exclude_newer_stamp(day: date) -> str:
     """The cutoff for packages available on ``day``: the end of that day in UTC, as RFC 3339
     (a timestamp, not a bare date, which uv would read in the local time zone)."""
@@ -126,7 +140,8 @@ def environment(environ: Mapping[str, str] | None = None) -> Environment:
 
 
 class Uv:
-    """The uv commands astroctl runs. ``binary`` None: :func:`find_binary` on first use."""
+    """The uv commands astroctl runs. ``binary`` None: :func:`find_binary` on first use;
+    ``versions``: the cache that remembers :meth:`version` (None: asked on every call)."""
 
     def __init__(
         self,
@@ -135,11 +150,13 @@ class Uv:
         *,
         interpreter: Path | None = None,
         timeout: float | None = None,
+        versions: DiskCache | None = None,
     ) -> None:
         self.runner = runner
         self._binary = binary
         self.interpreter = Path(sys.executable) if interpreter is None else interpreter
         self.timeout = timeout
+        self.versions = versions
 
     @property
     def binary(self) -> Path:
@@ -150,12 +167,23 @@ class Uv:
         return self._binary
 
     def version(self) -> str:
-        """uv's version, e.g. ``0.13.9``."""
+        """uv's version, e.g. ``0.13.9`` (from the cache when this binary was asked before)."""
+        binary = self.binary
+        key = _binary_key(binary) if self.versions is not None else None
+        if self.versions is not None and key is not None:
+            known = self.versions.read(VERSIONS, key)
+            if known is not None and known.get("path") == os.fspath(binary) and known.body:
+                return known.body.decode("utf-8", errors="replace")
         result = self.runner.run(
-            [self.binary, "--version"], env=environment(), timeout=self.timeout, read_only=True
+            [binary, "--version"], env=environment(), timeout=self.timeout, read_only=True
         )
         words = result.stdout.split()
-        return words[1] if len(words) > 1 else result.stdout.strip()
+        version = words[1] if len(words) > 1 else result.stdout.strip()
+        if self.versions is not None and key is not None and version:
+            entry = Entry(version.encode("utf-8"), {"path": os.fspath(binary)})
+            with contextlib.suppress(OperationError):  # not remembered: asked again next time
+                self.versions.write(VERSIONS, key, entry)
+        return version
 
     def compile_argv(
         self,
