@@ -1,10 +1,10 @@
-"""``astroctl tags`` and ``astroctl build``: the images of a release, their tags, and building
-them with docker (the plan of :mod:`astroctl.images.plan`, run through the Docker seam)."""
+"""``astroctl tags``, ``build`` and ``publish``: the images of a release, their tags, building
+them with docker (the plan of :mod:`astroctl.images.plan`, its inputs read by
+:mod:`astroctl.images.inputs`) and publishing them (:mod:`astroctl.images.publish`)."""
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -23,10 +23,9 @@ from astroctl.render import streams
 
 if TYPE_CHECKING:
     from astroctl.commands.context import Context
-    from astroctl.images.plan import Builder, BuildOptions, BuildPlan, Provenance
+    from astroctl.images.plan import BuildOptions
     from astroctl.images.tags import Variant
     from astroctl.matrix.model import Matrix, Release
-    from astroctl.seams.docker import Docker
     from astroctl.seams.registry import Registry
 
 TAGS_SUMMARY = "Show the image tags, variants and platforms of a release."
@@ -73,10 +72,7 @@ def tags(
 
 
 BUILD_SUMMARY = "Build the images of a release with docker."
-CONSTRAINTS_FILE = re.compile(r"constraints-(\d+\.\d+)\.txt")
-CONSTRAINTS_HEADER = re.compile(r"^# Constraints of Astro Runtime \S+: .*, Python (\d+\.\d+)\s*$")
 DOCKER_VARIABLE = "ASTROCTL_DOCKER"
-REVISION = re.compile(r"[0-9a-f]{4,64}")
 ALL = "all"
 
 
@@ -210,6 +206,7 @@ def build(
     """Build the images of a release: base, then onbuild FROM it, for each Python and
     architecture; with --push, push them (after every build succeeded) and make the manifest
     lists. --dry-run shows the plan, the exact argv of every docker command and the CI matrix."""
+    from astroctl.images import inputs
     from astroctl.images import plan as core
     from astroctl.matrix import selectors
     from astroctl.render import images as views
@@ -238,8 +235,16 @@ def build(
     docker = Docker(shared.runner(), docker_binary)
     writes = bake is not None or context_dir is not None
     if not writes:
-        builder, buildkit = _builder(docker, dry_run=dry_run)
-        options = replace(options, builder=builder, buildkit=buildkit)
+        choice = inputs.choose_builder(docker, dry_run=dry_run)
+        if choice.note is not None:
+            streams.note(choice.note)
+        options = replace(options, builder=choice.builder, buildkit=choice.buildkit)
+    source = shared.source()
+    found = inputs.release_revision(
+        shared.runner(), source.path if source.writable else None, release
+    )
+    if found.note is not None:
+        streams.note(f"note: {found.note}")
     plan = core.plan_build(
         matrix,
         release,
@@ -247,10 +252,11 @@ def build(
         docker=docker,
         constraints=sets,
         workdir=context_dir if context_dir is not None else _workdir(release.name),
-        provenance=_provenance(shared, release, revision),
+        provenance=inputs.provenance(revision, found, os.environ),
     )
     if writes:
-        _write(plan, docker, bake)
+        command = inputs.write_contexts(plan, docker, bake)
+        views.build_written(plan, bake, command)
     if dry_run:
         views.build_plan(plan, style)
     if writes or dry_run:
@@ -310,6 +316,8 @@ def _check_request(matrix: Matrix, release: Release, options: BuildOptions) -> N
 def _constraint_sets(release: Release, options: BuildOptions, given: Path | None) -> dict[str, str]:
     """The text of the constraint set of each Python: ``--constraints``, else the release's pins
     (with a warning that the set was not resolved)."""
+    from astroctl.images import inputs
+
     if given is None:
         streams.warn(
             f"the constraint set was not resolved: the images get the pins of {release.name} "
@@ -317,18 +325,7 @@ def _constraint_sets(release: Release, options: BuildOptions, given: Path | None
             f"{release.name}' for the real set, then pass it with --constraints)"
         )
         return {python: _unresolved(release, python) for python in release.python_versions}
-    sets = _read_sets(release, given)
-    if options.only is None:
-        wanted = options.pythons or release.python_versions
-        missing = [python for python in wanted if python not in sets]
-        if missing:
-            have = ", ".join(sorted(sets)) or "none"
-            raise InputError(
-                f"--constraints {given}: no constraint set for Python {', '.join(missing)} "
-                f"of {release.name} (it has Python {have}); pass --python, or a directory "
-                "holding constraints-<py>.txt for each"
-            )
-    return sets
+    return inputs.read_constraint_sets(release, given, pythons=options.pythons, only=options.only)
 
 
 def _unresolved(release: Release, python: str) -> str:
@@ -342,110 +339,10 @@ def _unresolved(release: Release, python: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _read_sets(release: Release, given: Path) -> dict[str, str]:
-    if given.is_dir():
-        sets = {}
-        for python in release.python_versions:
-            path = given / f"constraints-{python}.txt"
-            if path.is_file():
-                sets[python] = _read(path)
-        return sets
-    text = _read(given)
-    return {_python_of(release, given, text): text}
-
-
-def _python_of(release: Release, path: Path, text: str) -> str:
-    """The Python a constraints file is for: its header's, its name's, else the default."""
-    first = text.split("\n", 1)[0]
-    for match in (CONSTRAINTS_HEADER.match(first), CONSTRAINTS_FILE.fullmatch(path.name)):
-        if match is not None and match[1] in release.python_versions:
-            return match[1]
-    return release.python
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(f"--constraints {path}: cannot read it: {reason}") from None
-
-
-def _builder(docker: Docker, *, dry_run: bool) -> tuple[Builder, bool]:
-    """buildx when docker has it, else the classic builder (with the engine's BuildKit for a
-    client older than 23). A dry run without docker assumes the classic builder."""
-    from astroctl.errors import OperationError
-    from astroctl.images.plan import Builder
-    from astroctl.seams.docker import BUILDKIT_WITHOUT_BUILDX_BEFORE
-
-    try:
-        if docker.has_buildx():
-            return Builder.BUILDX, False
-        major = docker.version().client_major
-    except OperationError as exc:
-        if not dry_run:
-            raise
-        streams.note(f"docker did not answer ({exc.message}); assuming the classic builder")
-        return Builder.CLASSIC, False
-    return Builder.CLASSIC, major is not None and major < BUILDKIT_WITHOUT_BUILDX_BEFORE
-
-
 def _workdir(release: str) -> Path:
     from astroctl.seams.cache import default_cache_dir
 
     return default_cache_dir() / "build" / release
-
-
-def _provenance(shared: Context, release: Release, revision: str | None) -> Provenance:
-    from astroctl.images.plan import Provenance
-
-    commit = revision.strip() if revision is not None else _revision(shared, release)
-    if revision is not None and not REVISION.fullmatch(commit):
-        raise InputError(f"--revision {revision!r} is not a commit id (hexadecimal, 4 to 64)")
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return Provenance(revision=commit or None)
-    if not epoch.isdigit():
-        raise InputError(f"SOURCE_DATE_EPOCH {epoch!r} is not a whole number of seconds")
-    return Provenance(revision=commit or None, source_date_epoch=int(epoch))
-
-
-def _revision(shared: Context, release: Release) -> str:
-    """The commit the release was cut in: its ``runtime-V`` tag in the git repository holding
-    the matrix file, else that repository's HEAD; empty for the embedded matrix or outside
-    git (the revision label is then left out)."""
-    from astroctl.errors import OperationError
-    from astroctl.seams.git import Git
-
-    source = shared.source()
-    if not source.writable:
-        return ""
-    git = Git(shared.runner(), source.path.parent)
-    try:
-        if not git.is_repository():
-            return ""
-        return git.tag_target(f"runtime-{release.name}") or git.head() or ""
-    except OperationError as exc:
-        streams.note(f"note: no revision label: {exc.message}")
-        return ""
-
-
-def _write(plan: BuildPlan, docker: Docker, bake: Path | None) -> None:
-    """``--context DIR`` / ``--bake FILE``: write the contexts (and the bake file)."""
-    from astroctl.images import plan as core
-    from astroctl.images.context import write_context
-    from astroctl.render import images as views
-
-    for key, built in plan.contexts.items():
-        write_context(built, plan.context_dir(key))
-    command = None
-    if bake is not None:
-        core.write_bake_file(core.bake_file(plan), bake)
-        allow = [f"fs.read={plan.workdir}"]
-        if plan.options.network == "host":
-            allow.append("network.host")
-        command = docker.bake_argv(bake.absolute(), [plan.group], allow=allow).argv
-    views.build_written(plan, bake, command)
 
 
 PUBLISH_SUMMARY = "Push a release's images and verify them in the registry."

@@ -207,7 +207,7 @@ class VerifyFailed(OperationError):
         )
 
 
-# -- planning -------------------------------------------------------------------------------------
+# -- planning ----------------------------------------------------------------------------------
 
 
 def plan_publish(
@@ -410,7 +410,7 @@ def _steps(plan: PublishPlan, docker: Docker) -> list[Step]:
     return steps
 
 
-# -- running and reading back ---------------------------------------------------------------------
+# -- running and reading back ------------------------------------------------------------------
 
 
 def run_publish(
@@ -489,7 +489,7 @@ def _shown(platforms: Mapping[str, str]) -> str:
     return ", ".join(f"{p} {d[:19]}" for p, d in sorted(platforms.items())) or "nothing"
 
 
-# -- promote: retag by digest ----------------------------------------------------------------------
+# -- promote: retag by digest -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
