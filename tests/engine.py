@@ -300,6 +300,14 @@ def publish(index: IndexServer, name: str, version: str, requires_dist: Sequence
 # -- a registry on loopback -----------------------------------------------------------------------
 
 
+MANIFEST_TYPES = (
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+)
+
+
 @dataclass(frozen=True)
 class Registry:
     """A Docker Distribution registry (``docker-registry``, Debian's) on 127.0.0.1."""
@@ -316,6 +324,17 @@ class Registry:
                 return []
             raise
         return list(data.get("tags") or [])
+
+    def manifest(self, name: str, reference: str) -> dict[str, Any]:
+        """The manifest (or manifest list) of ``name:reference``, as the registry serves it."""
+        request = urllib.request.Request(
+            f"http://{self.host}/v2/{name}/manifests/{reference}",
+            headers={"Accept": ", ".join(MANIFEST_TYPES)},
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310 (http://127.0.0.1)
+            data: dict[str, Any] = json.load(r)
+            data["digest"] = r.headers.get("Docker-Content-Digest")
+        return data
 
     def catalog(self) -> list[str]:
         with urllib.request.urlopen(f"http://{self.host}/v2/_catalog", timeout=10) as r:

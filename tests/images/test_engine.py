@@ -370,3 +370,48 @@ def test_a_failing_run_step_names_the_image_and_the_step_and_pushes_nothing(
         assert found.tags("astro-runtime") == []
     assert not engine.has_image(failed)
     assert not engine.has_image(ref("onbuild", "amd64", repository))
+
+
+# -- pushing ------------------------------------------------------------------------------------
+
+
+def test_push_makes_each_tag_a_manifest_list_of_both_architectures(
+    engine: Engine, engine_index: EngineIndex, tmp_path: Path
+) -> None:
+    path = tmp_path / "constraints-3.11.txt"
+    path.write_text(constraint_set(engine_index, SET, hashes=False), encoding="utf-8")
+    with registry() as found:
+        if found is None:
+            pytest.skip("docker-registry is not installed (scripts/engine installs it)")
+        repository = f"{found.host}/astro-runtime"
+        refs = [ref(variant, arch, repository) for variant in VARIANTS for arch in ARCHITECTURES]
+        try:
+            result = run_cli(
+                "build", RELEASE, "--base-image", BASE_IMAGE, "--index-url", engine_index.url,
+                "--constraints", path, "--registry", repository, "--push",
+                matrix=write_matrix(tmp_path / "matrix.toml"), env=cli_env(tmp_path / "cache"),
+            )  # fmt: skip
+            assert result.exit_code == 0, result.stderr[-6000:]
+            assert sorted(found.tags("astro-runtime")) == sorted(
+                [f"{RELEASE}-base", RELEASE, *(r.rpartition(":")[2] for r in refs)]
+            )
+            for variant in VARIANTS:
+                tag = f"{RELEASE}-base" if variant == "base" else RELEASE
+                listed = found.manifest("astro-runtime", tag)
+                assert listed["mediaType"].endswith(("manifest.list.v2+json", "index.v1+json"))
+                platforms = {
+                    entry["platform"]["architecture"]: entry["digest"]
+                    for entry in listed["manifests"]
+                }
+                assert sorted(platforms) == ["amd64", "arm64"]
+                for arch, digest in platforms.items():  # each entry is that architecture's push
+                    pushed = found.manifest("astro-runtime", f"{tag}-{arch}")
+                    assert pushed["digest"] == digest
+            # the base variant's arm64 image, pulled back by its list, is the arm64 build
+            pulled = f"{repository}:{RELEASE}-base"
+            engine.run("pull", "--platform", "linux/arm64", pulled)
+            assert engine.inspect(pulled)["Architecture"] == "arm64"
+            frozen = engine.container(pulled, "pip", "freeze", platform="linux/arm64").split()
+            assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
+        finally:
+            engine.remove(*refs, f"{repository}:{RELEASE}-base")
