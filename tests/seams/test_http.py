@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -395,6 +396,27 @@ def test_the_seam_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     with Http(FAST) as http, pytest.raises(OperationError):
         http.get(f"http://127.0.0.1:{closed_port()}/")
     assert capfd.readouterr() == ("", "")
+
+
+def test_a_name_that_does_not_resolve_is_retried_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "Name or service not known" is seldom transient: one more try, not ``retries``. The
+    resolver is replaced: no test asks a real DNS server."""
+    asked: list[str] = []
+
+    def unknown(host: str, *args: object, **kwargs: object) -> NoReturn:
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)
+    notes: list[str] = []
+    with Http(FAST, notify=notes.append) as http, pytest.raises(OperationError) as caught:
+        http.get("http://index.example.invalid/simple/")
+    assert caught.value.message == (
+        "GET http://index.example.invalid/simple/: cannot connect (Name or service not known) "
+        "after 2 attempts"
+    )
+    assert asked == ["index.example.invalid"] * 2
+    assert len(notes) == 1 and notes[0].endswith("cannot connect (Name or service not known)")
 
 
 # --- TLS --------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ httpx is imported only when the first request is made (CLI start-up time matters
   jitter, honouring ``Retry-After`` (seconds or an HTTP date), bounded in count (``retries``)
   and in total time: no wait or new attempt starts unless the wait ends within
   ``max_retry_time`` of the first attempt, so one request takes at most ``max_retry_time`` plus
-  one attempt's own timeouts. Only idempotent methods are retried after a 5xx;
+  one attempt's own timeouts. Only idempotent methods are retried after a 5xx. A host name that
+  does not resolve ("Name or service not known") is retried once, not ``retries`` times: that
+  is seldom transient, and each attempt can wait seconds on the resolver;
 * always verifies TLS. Trust comes from, in order: ``ca_bundle``; ``$SSL_CERT_FILE``;
   ``$REQUESTS_CA_BUNDLE`` (what pip and requests users already set behind a TLS-intercepting
   proxy); the system trust store (which also honours ``$SSL_CERT_DIR``); certifi, httpx's own,
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
 
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")  # read in this order
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+DNS_RETRIES = 1  # a host name that did not resolve is asked once more, not ``retries`` times
 Notify = Callable[[str], None]
 Headers = Mapping[str, str]
 Params = Mapping[str, str]
@@ -199,6 +202,8 @@ class Http:
                 raise InputError(f"{method} {shown_url(url)}: not an http(s) URL: {exc}") from exc
             except httpx.HTTPError as exc:
                 retry, reason = _transport_failure(exc, self._trust)
+                if retry and unresolved(exc):  # a name that does not resolve rarely starts to
+                    retry = budget.used < DNS_RETRIES
                 wait = budget.delay(None) if retry else None
                 if wait is None:
                     where = f"{method} {shown_url(url)}"
@@ -377,6 +382,13 @@ def _transport_failure(exc: httpx.HTTPError, trust: str) -> tuple[bool, str]:
         lead = "cannot connect" if isinstance(exc, httpx.ConnectError) else "connection failed"
         return True, f"{lead} ({_reason(exc)})"
     return False, _reason(exc)
+
+
+def unresolved(exc: BaseException) -> bool:
+    """Whether a failure comes from a host name that could not be resolved (a DNS failure)."""
+    import socket
+
+    return _cause(exc, socket.gaierror) is not None
 
 
 def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
