@@ -49,7 +49,8 @@ from astroctl.providers.constraints import (
 )
 from astroctl.providers.outdated import IndexChoice
 from astroctl.seams.cache import DiskCache, Entry, entry_key
-from astroctl.seams.http import Http, HttpSettings
+from astroctl.seams.http import Http, HttpSettings, HttpStatusError
+from astroctl.seams.index import Netrc
 from astroctl.seams.process import Runner
 from astroctl.seams.uv import Uv
 from tests import factories
@@ -386,6 +387,22 @@ def test_an_expired_upstream_file_is_revalidated_and_dated_anew(
     ]
     fetch_upstream(url, http=None, cache_dir=tmp_path, fresh_for=600)  # fresh again
     assert len(upstream_server.log) == 2
+
+
+def test_the_upstream_file_is_fetched_with_netrc_credentials(http: Http, tmp_path: Path) -> None:
+    netrc = write_netrc(tmp_path / "netrc", "127.0.0.1", "robot", "s3cret")
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add_file("constraints", "c.txt", b"amazon==8.7.0\n")
+        url = f"{private.base}/files/c.txt"
+        with pytest.raises(HttpStatusError, match="HTTP 401"):
+            fetch_upstream(url, http=http, cache_dir=tmp_path, netrc=Netrc({"NETRC": "/none"}))
+        found = fetch_upstream(
+            url, http=http, cache_dir=tmp_path / "c", netrc=Netrc({"NETRC": str(netrc)})
+        )
+        assert found.pins == (Pin("amazon", "8.7.0", None, 1),)
+        assert private.authorized == 1
+    cached = [p.read_bytes() for p in (tmp_path / "c").rglob("*") if p.is_file()]
+    assert cached and not any(b"s3cret" in data or b"robot" in data for data in cached)
 
 
 def test_a_changed_upstream_file_is_noticed(

@@ -6,7 +6,8 @@
    version: ``2.7.2`` for ``2.7.2+astro.1``) and Python from ``[upstream] constraints_url``
    through the HTTP seam, cached on disk by URL with the body's SHA-256 (used without a request
    while fresh, as a project page is: see :mod:`astroctl.seams.cache`; then revalidated with its
-   ETag; ``offline`` answers from the cache alone; a ``file://`` URL is read in place), and
+   ETag, with the netrc credentials of its host as the index seam sends them; ``offline``
+   answers from the cache alone; a ``file://`` URL is read in place), and
    :func:`parse_constraints` reads it: ``name==version`` lines, markers after ``;`` kept,
    comments, blank lines and CRLF allowed, names normalized; every malformed line is reported
    at once by its line number.
@@ -72,7 +73,7 @@ from astroctl.seams.cache import (
     is_fresh,
 )
 from astroctl.seams.http import HttpClient, check_status, shown_url
-from astroctl.seams.index import PackageIndex, refuse_credentials
+from astroctl.seams.index import Netrc, PackageIndex, refuse_credentials
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
 
 if TYPE_CHECKING:
@@ -199,10 +200,12 @@ def fetch_upstream(
     offline: bool = False,
     notify: Notify | None = None,
     fresh_for: float = 0.0,
+    netrc: Netrc | None = None,
 ) -> UpstreamFile:
     """The upstream constraints at ``url`` (http, https or file), parsed. A cached copy younger
     than ``fresh_for`` seconds (and than the lifetime the server gave it) is used without a
-    request."""
+    request. A request carries the netrc credentials of the URL's host (``netrc``, default:
+    ``$NETRC`` or ``~/.netrc``, as the index seam reads them)."""
     scheme = urlsplit(url).scheme.lower()
     if scheme == "file":
         body = _read_file_url(url)
@@ -221,7 +224,9 @@ def fetch_upstream(
         return _from_entry(url, cached, "cache")
     if http is None:
         raise OperationError(f"{shown_url(url)}: no HTTP client to fetch it with")
-    return _fetch(url, http, cache, cached, notify or _quiet, dated=fresh_for > 0)
+    told = notify or _quiet
+    login = netrc if netrc is not None else Netrc(notify=told)
+    return _fetch(url, http, cache, cached, told, netrc=login)
 
 
 def _fetch(
@@ -231,17 +236,22 @@ def _fetch(
     cached: Entry | None,
     notify: Notify,
     *,
-    dated: bool = False,
+    netrc: Netrc | None = None,
 ) -> UpstreamFile:
-    """GET the file (revalidating a cached copy by its ETag) and cache what came; with
-    ``dated``, a 304 dates the cached copy anew."""
+    """GET the file (revalidating a cached copy by its ETag) and cache what came; a 304 dates
+    the cached copy anew."""
+    headers: dict[str, str] = {}
     etag = cached.get("etag") if cached is not None else None
-    response = http.get(url, headers={"If-None-Match": etag} if etag else None)
+    if etag:
+        headers["If-None-Match"] = etag
+    authorization = netrc.authorization(url) if netrc is not None else None
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    response = http.get(url, headers=headers or None)
     if response.status_code == 304 and cached is not None:
-        if dated:
-            fields = {k: v for k, v in cached.fields.items() if k != "max-age"}
-            fields.update(_freshness(response))
-            _keep(cache, url, Entry(cached.body, MappingProxyType(fields)), notify)
+        fields = {k: v for k, v in cached.fields.items() if k != "max-age"}
+        fields.update(_freshness(response))
+        _keep(cache, url, Entry(cached.body, MappingProxyType(fields)), notify)
         return _from_entry(url, cached, "cache")
     if response.status_code == 404:
         raise OperationError(

@@ -14,12 +14,16 @@ gives one), else a wheel, downloaded and read (``*.dist-info/METADATA``), else a
 dynamic). A version with only an unreliable sdist is :class:`MetadataUnavailable`.
 
 Every answer is cached on disk (see :mod:`astroctl.seams.cache`, under ``index-v1/``): metadata
-is immutable and cached for good, keyed by the file's URL and hash; a project page is revalidated
-on each run with ``If-None-Match``/``If-Modified-Since`` (a 304 reuses the cached page), and a
-404 is remembered for offline runs. ``offline=True`` answers from the cache alone.
+is immutable and cached for good, keyed by the file's URL and hash, with its parsed fields beside
+the text; a project page is cached as the files it lists (:func:`dump_files`: a later run parses
+nothing), used without a request while it is fresh (``fresh_for`` seconds at most, and the
+lifetime the index's ``Cache-Control`` gives it; 0, the default, asks every time), then
+revalidated with ``If-None-Match``/``If-Modified-Since`` (a 304 reuses and re-dates it); a 404
+is remembered for offline runs. ``offline=True`` answers from the cache alone, however old.
 
 Pages and metadata for many projects are fetched concurrently by a bounded thread pool over the
-one shared HTTP client (:mod:`astroctl.seams.http`, which retries and reports transport errors).
+one shared HTTP client (:mod:`astroctl.seams.http`, which retries and reports transport errors);
+what the cache answers alone is answered first, in the calling thread.
 The seam prints nothing: progress goes to a ``progress(done, total, name)`` callback and notes
 (a version skipped, a cache that cannot be written) to ``notify``.
 
@@ -1081,8 +1085,8 @@ class PackageIndex:
 
     def _revalidated(self, key: str, cached: _Page, response: httpx.Response) -> None:
         """A 304: the cached page is dated anew (and takes the lifetime the answer gives)."""
-        if cached.entry is None or cached.files is None or self.fresh_for <= 0:
-            return  # nothing reads the date: no need to write the entry again
+        if cached.entry is None or cached.files is None:
+            return
         fields = {k: v for k, v in cached.entry.fields.items() if k != "max-age"}
         fields.update(_dated(response))
         self._store(PAGES, key, Entry(cached.entry.body, fields))
