@@ -16,8 +16,8 @@ a top-level ``PKG-INFO``), built in memory. It answers
 
 Every request is logged (:attr:`IndexServer.requests`), the largest number in flight at once is
 kept (:attr:`IndexServer.max_in_flight`), and :meth:`IndexServer.fail` queues faults for a path:
-an error status, a 429 with ``Retry-After``, a wrong content type, invalid JSON, a slow answer or
-a dropped connection.
+an error status, a 429 with ``Retry-After``, a wrong content type, invalid JSON, a slow answer, a
+dropped connection or a body cut short.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Fault:
     serve: bool = False  # answer as usual after the delay (with ``content_type`` if set)
     content_type: str | None = None
     disconnect: bool = False  # close the connection without an answer
+    truncate: bool = False  # the usual answer, its body cut in half, then the connection closed
 
     @classmethod
     def error(cls, status: int = 503, body: bytes = b"") -> Fault:
@@ -102,6 +103,12 @@ class Fault:
     @classmethod
     def drop(cls) -> Fault:
         return cls(disconnect=True)
+
+    @classmethod
+    def truncated(cls) -> Fault:
+        """The usual status and headers (``Content-Length`` of the whole body), half the body,
+        then the connection closed: a download cut short."""
+        return cls(serve=True, truncate=True)
 
 
 @dataclass(frozen=True)
@@ -489,7 +496,7 @@ class IndexServer:
         if answer is None:
             handler.close_connection = True
         else:
-            _send(handler, answer)
+            _send(handler, answer, truncate=fault is not None and fault.truncate)
 
     def _answer(self, path: str, headers: Mapping[str, str], fault: Fault | None) -> _Answer:
         if fault is not None and not fault.serve:
@@ -684,7 +691,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _send(handler: BaseHTTPRequestHandler, answer: _Answer) -> None:
+def _send(handler: BaseHTTPRequestHandler, answer: _Answer, *, truncate: bool = False) -> None:
     handler.send_response(answer.status)
     for name, value in answer.headers:
         handler.send_header(name, value)
@@ -692,7 +699,10 @@ def _send(handler: BaseHTTPRequestHandler, answer: _Answer) -> None:
         handler.send_header("Content-Length", str(len(answer.body)))
     handler.end_headers()
     if handler.command != "HEAD" and answer.status != 304:
-        handler.wfile.write(answer.body)
+        handler.wfile.write(answer.body[: len(answer.body) // 2] if truncate else answer.body)
+    if truncate:
+        handler.wfile.flush()
+        handler.close_connection = True
 
 
 class _QuietServer(ThreadingHTTPServer):

@@ -8,6 +8,7 @@ goldens with ``ASTROCTL_UPDATE_GOLDEN=1 .venv/bin/pytest tests/cli/test_constrai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -430,6 +431,30 @@ def test_an_upstream_that_cannot_be_fetched_exits_1(
     world.index.fail(f"/files/{UPSTREAM_FILE}", fault)
     stderr = failed(invoke(*RESOLVE, "9.2.0", matrix=world.matrix), 1)
     assert message in stderr
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_an_upstream_file_cut_short_writes_nothing(invoke: Invoke, world: World) -> None:
+    """Every attempt gets half the file and a closed connection: exit 1, and neither the
+    output file nor a cache entry holds the half."""
+    world.index.fail(f"/files/{UPSTREAM_FILE}", *[Fault.truncated()] * 5)
+    stderr = failed(invoke(*RESOLVE, "9.2.0", "--check", matrix=world.matrix), 1)
+    assert f"GET {world.upstream_url}: connection failed" in stderr
+    assert "after 5 attempts" in stderr and "Traceback" not in stderr
+    assert not (world.directory / "constraints-3.11.txt").exists()
+    assert not list((world.directory / "cache").glob("constraints-v1/*/*"))
+    assert world.index.count(f"/files/{UPSTREAM_FILE}") == 5
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_an_upstream_file_cut_short_once_is_fetched_again(invoke: Invoke, world: World) -> None:
+    world.index.fail(f"/files/{UPSTREAM_FILE}", Fault.truncated())
+    args = (*RESOLVE, "9.2.0", "-f", "json")
+    result = invoke(*args, matrix=world.matrix)
+    assert result.exit_code == 0 and "retrying in" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["upstream"]["sha256"] == hashlib.sha256(UPSTREAM).hexdigest()
+    assert world.index.count(f"/files/{UPSTREAM_FILE}") == 2
 
 
 def test_offline_without_a_cache_exits_1(invoke: Invoke, world: World) -> None:
