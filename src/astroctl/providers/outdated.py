@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
 from types import MappingProxyType
@@ -156,8 +157,10 @@ def target_of(release: Release, python: str | None = None) -> Target:
 # -- compatibility --------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def python_admits(requires_python: str | None, python: str) -> bool:
-    """Whether a ``Requires-Python`` admits ``python``; a broken one excludes nothing (pip)."""
+    """Whether a ``Requires-Python`` admits ``python``; a broken one excludes nothing (pip).
+    (Remembered: a search asks the same few questions of hundreds of files.)"""
     if not requires_python or not requires_python.strip():
         return True
     try:
@@ -172,9 +175,8 @@ def airflow_conflict(requires_dist: Iterable[str], target: Target) -> str | None
     excludes nothing, as an unreadable marker does not."""
     environment = dict(target.markers)
     for text in requires_dist:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement:
+        requirement = _requirement(text)
+        if requirement is None:
             continue
         if canonicalize_name(requirement.name) != AIRFLOW_PACKAGE:
             continue
@@ -185,6 +187,22 @@ def airflow_conflict(requires_dist: Iterable[str], target: Target) -> str | None
         if applies and not requirement.specifier.contains(target.airflow, prereleases=True):
             return text.strip()
     return None
+
+
+@lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement | None:
+    """A ``Requires-Dist`` parsed (None when it cannot be); remembered, as many versions of a
+    provider repeat the same requirements. Never changed by its users."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+@lru_cache(maxsize=8192)
+def _version(text: str) -> Version:
+    """A version parsed once per run (a search compares each candidate several times)."""
+    return Version(text)
 
 
 def within(level: Level, current: Version, candidate: Version) -> bool:
@@ -271,9 +289,9 @@ def _search(
     package: str, current: str, client: PackageIndex, project: Project, target: Target, level: Level
 ) -> _Search:
     """The candidates of one package from its page alone (steps 1 to 3 of the module doc)."""
-    pin = Version(current)
+    pin = _version(current)
     released = project.versions(yanked=False, prereleases=False)
-    finals = [v for v in reversed(released) if Version(v) > pin]
+    finals = [v for v in reversed(released) if _version(v) > pin]
     search = _Search(package, pin, client, project, released[-1] if released else None)
     for version in finals:
         reason = _page_reason(project, version, pin, target, level)
@@ -287,7 +305,7 @@ def _search(
 def _page_reason(
     project: Project, version: str, pin: Version, target: Target, level: Level
 ) -> str | None:
-    if not within(level, pin, Version(version)):
+    if not within(level, pin, _version(version)):
         return f"{version} is a {classify(pin, version).value} upgrade, above --level {level.value}"
     live = [f for f in project.files_of(version) if f.yanked is None and f.kind != "other"]
     if not any(python_admits(f.requires_python, target.python) for f in live):

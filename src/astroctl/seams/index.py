@@ -218,10 +218,24 @@ class Project:
     @cached_property
     def _by_version(self) -> Mapping[Version, tuple[DistFile, ...]]:
         grouped: dict[Version, list[DistFile]] = {}
+        parsed: dict[str, Version] = {}  # a version's files share its text: parsed once
         for file in self.files:
-            if file.version is not None:
-                grouped.setdefault(Version(file.version), []).append(file)
+            text = file.version
+            if text is not None:
+                version = parsed.get(text)
+                if version is None:
+                    version = parsed[text] = Version(text)
+                grouped.setdefault(version, []).append(file)
         return MappingProxyType({v: tuple(grouped[v]) for v in sorted(grouped)})
+
+    @cached_property
+    def _texts(self) -> Mapping[str, Version]:
+        """Each version's canonical text, and every spelling its files use, to the version."""
+        texts = {str(version): version for version in self._by_version}
+        for file in self.files:
+            if file.version is not None and file.version not in texts:
+                texts[file.version] = Version(file.version)
+        return MappingProxyType(texts)
 
     def versions(self, *, yanked: bool = True, prereleases: bool = True) -> tuple[str, ...]:
         """The versions, PEP 440 ascending; a version is yanked when all its files are."""
@@ -233,6 +247,9 @@ class Project:
 
     def files_of(self, version: str) -> tuple[DistFile, ...]:
         """The files of a version (any PEP 440 spelling of it), () when there are none."""
+        known = self._texts.get(version)
+        if known is not None:
+            return self._by_version.get(known, ())
         try:
             return self._by_version.get(Version(version), ())
         except InvalidVersion:
