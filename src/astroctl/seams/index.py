@@ -54,7 +54,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
-from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -550,27 +549,10 @@ def _timestamp(value: object) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-class _Anchors(HTMLParser):
-    """The anchors of a PEP 503 page (attribute values come unescaped), its base and version."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[dict[str, str | None]] = []
-        self.base: str | None = None
-        self.api_version: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if tag == "a" and values.get("href"):
-            self.anchors.append(values)
-        elif tag == "base" and self.base is None:
-            self.base = values.get("href")
-        elif tag == "meta" and values.get("name") == "pypi:repository-version":
-            self.api_version = values.get("content")
-
-
 def _html_page(text: str, page_url: str, project: str, index: str) -> tuple[DistFile, ...]:
-    parser = _Anchors()
+    from astroctl.seams.anchors import Anchors  # html.parser: only for an HTML page
+
+    parser = Anchors()
     parser.feed(text)
     parser.close()
     _check_api_version(parser.api_version, shown_url(page_url))
