@@ -79,16 +79,3 @@ def test_a_traceback_shows_controls_escaped(capsys: pytest.CaptureFixture[str]) 
     assert "Traceback" in err
     assert "ValueError: bad \\x1b[2J value" in err
     assert ESC not in err
-
-
-def test_child_output_drops_colour_sequences_and_escapes_other_controls(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    streams.child_output("\x1b[91m  DEPRECATION: legacy setup.py\x1b[0m")
-    streams.child_output("\x1b]0;title\x07done \x1b[1;32mok\x1b[m")
-    streams.child_output("bell\x07 and \x1bc reset")
-    assert capsys.readouterr().err.splitlines() == [
-        "  DEPRECATION: legacy setup.py",
-        "done ok",
-        "bell\\x07 and \\x1bc reset",
-    ]

@@ -371,3 +371,20 @@ def test_a_fake_satisfies_the_protocol() -> None:
 
     assert status(Fake()) == "ok"
     assert status(Runner(dry_run=True)) == ""
+
+
+def test_streamed_lines_and_the_failure_tail_lose_their_colour_sequences() -> None:
+    code = (
+        "import sys\n"
+        "print('\\x1b[91mERROR: Could not build wheels for psutil\\x1b[0m')\n"
+        "print('\\x1b]0;title\\x07done \\x1b[1;32mok\\x1b[m bell\\x07 kept')\n"
+        "sys.exit(1)\n"
+    )
+    shown: list[str] = []
+    result = Runner(echo=shown.append).run(python(code), stream=True, check=False)
+    assert shown == ["ERROR: Could not build wheels for psutil", "done ok bell\x07 kept"]
+    assert result.stderr.splitlines() == shown
+    with pytest.raises(ProcessFailed) as caught:
+        Runner().run(python(code))
+    assert "\x1b" not in caught.value.message
+    assert "ERROR: Could not build wheels for psutil" in caught.value.message

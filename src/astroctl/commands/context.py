@@ -78,7 +78,7 @@ class Context:
         if self.process is None:
             from astroctl.seams.process import Runner
 
-            self.process = Runner(echo=streams.child_output)
+            self.process = Runner(echo=streams.note)
         return self.process
 
     def client(self) -> HttpClient:

@@ -9,7 +9,6 @@ A warning is one line; an error or a note keeps its line breaks (a list of viola
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -71,17 +70,6 @@ def error(message: str) -> None:
 def note(message: str) -> None:
     """Text on stderr (help, progress), its line breaks kept and other controls escaped."""
     sys.stderr.write(f"{_lines(message)}\n")
-
-
-# ANSI/ECMA-48 control sequences (CSI: ESC [ ... final byte; OSC: ESC ] ... BEL or ESC \\) that
-# child programs (pip, docker) colour their output with.
-_SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
-
-
-def child_output(line: str) -> None:
-    """A line of a child process's output on stderr: its colour sequences dropped (they would
-    show as ``\\x1b[91m``), every other control escaped as in :func:`note`."""
-    note(_SEQUENCES.sub("", line) if "\x1b" in line else line)
 
 
 def flush() -> None:

@@ -36,11 +36,11 @@ from typing import Any
 
 from astroctl.errors import InputError, OperationError
 from astroctl.seams.process import (
-    TAIL_LINES,
     Environment,
     ProcessFailed,
     ProcessResult,
     ProcessRunner,
+    tail_lines,
 )
 
 DOCKER = "docker"
@@ -390,7 +390,7 @@ class Docker:
         )
 
     def _query_failed(self, result: ProcessResult, what: str) -> OperationError:
-        tail = _tail(result.stderr) or _tail(result.stdout)
+        tail = tail_lines(result.stderr) or tail_lines(result.stdout)
         return ProcessFailed(result.argv, result.returncode or 1, [what, *tail])
 
     # -- argv ---------------------------------------------------------------------------------
@@ -638,7 +638,7 @@ class Docker:
                 step = reader.step()
             else:
                 step = failed_step(output.splitlines()) if invocation.action.builds else None
-            raise DockerFailed(invocation, result.returncode, _tail(output), step)
+            raise DockerFailed(invocation, result.returncode, tail_lines(output), step)
         return result
 
     def _environment(self, extra: Mapping[str, str]) -> Environment | None:
@@ -659,8 +659,3 @@ def _checked_label(name: str) -> str:
     if not name or "=" in name or any(c.isspace() for c in name):
         raise InputError(f"label {_shown(name)} is not a valid label key")
     return name
-
-
-def _tail(text: str) -> list[str]:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-TAIL_LINES:]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -32,6 +33,7 @@ DEFAULT_TIMEOUT = 600.0  # seconds; long jobs (image builds) pass their own
 TAIL_LINES = 20  # lines of a failed program's output quoted in the error
 KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when a program is stopped
 _COMMAND_WIDTH = 200  # characters of the command line shown in an error
+_SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 Echo = Callable[[str], None]
 Environment = Mapping[str, str | None]
@@ -148,7 +150,7 @@ class Runner:
         job = _Job(command, limit, _environment(env), cwd, input)
         result = job.capture() if echo is None else job.stream(echo, observe)
         if check and result.returncode != 0:
-            tail = _tail(result.stderr) or _tail(result.stdout)
+            tail = tail_lines(result.stderr) or tail_lines(result.stdout)
             raise ProcessFailed(command, result.returncode, tail)
         return result
 
@@ -208,7 +210,7 @@ class _Job:
                 _stop(process)
                 stdout, stderr = _drain(process)
                 raise ProcessTimedOut(
-                    self.argv, self.timeout, _tail(stderr) or _tail(stdout)
+                    self.argv, self.timeout, tail_lines(stderr) or tail_lines(stdout)
                 ) from None
             except BaseException:  # an interrupt: the program must not outlive us
                 _stop(process)
@@ -247,7 +249,7 @@ def _forward(source: IO[str], echo: Echo, tail: deque[str], observe: Echo | None
     show = echo
     with contextlib.suppress(OSError, ValueError):  # the pipe was closed under us
         for raw in source:
-            line = raw.rstrip("\n")
+            line = plain(raw.rstrip("\n"))
             tail.append(line)
             if observe is not None:
                 observe(line)
@@ -318,8 +320,16 @@ def _start_error(
     return OperationError(f"cannot run {program}: {exc.strerror or exc}")
 
 
-def _tail(text: str) -> list[str]:
-    lines = [line for line in text.splitlines() if line.strip()]
+def plain(line: str) -> str:
+    """``line`` without the ANSI/ECMA-48 sequences (CSI ``ESC [ ... m``, OSC ``ESC ] ... BEL``)
+    programs such as pip and docker colour their output with: shown and kept as text, they
+    would read ``\\x1b[91m``. Other control characters stay (the render layer escapes them)."""
+    return _SEQUENCES.sub("", line) if "\x1b" in line else line
+
+
+def tail_lines(text: str) -> list[str]:
+    """The last non-blank lines of a program's output, as an error quotes them (plain)."""
+    lines = [plain(line) for line in text.splitlines() if line.strip()]
     return lines[-TAIL_LINES:]
 
 
