@@ -4,9 +4,11 @@ the calling thread's pass over the cache (seams/cache.py and seams/index.py), on
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -323,3 +325,26 @@ def test_metadata_is_cached_with_its_fields(
     server.clear_log()
     assert make_index().metadata(project, "1.0") == first
     assert server.requests == []
+
+
+def test_the_cache_makes_each_folder_once_and_again_if_it_goes(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path / "c")
+    made: list[Path] = []
+    original = Path.mkdir
+
+    def mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "mkdir", mkdir)
+        key = "ab" + "0" * 62
+        cache.write(PAGES, key, Entry(b"1"))
+        assert made
+        made.clear()
+        cache.write(PAGES, key, Entry(b"2"))
+        assert made == []  # known to exist: not made again
+        shutil.rmtree(tmp_path / "c")  # removed while a run uses it
+        cache.write(PAGES, key, Entry(b"3"))
+        assert made
+    assert cache.read(PAGES, key) == Entry(b"3", {})

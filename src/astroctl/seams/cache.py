@@ -153,6 +153,7 @@ class DiskCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._made: set[Path] = set()  # directories this instance made (or found) already
 
     def path(self, namespace: str, key: str) -> Path:
         if not key.isalnum() or not namespace.replace("/", "").replace("-", "").isalnum():
@@ -170,11 +171,19 @@ class DiskCache:
     def write(self, namespace: str, key: str, entry: Entry) -> None:
         """Store the entry whole; an OperationError says why it could not be."""
         path = self.path(namespace, key)
+        data = encode(entry)
+        if path.parent in self._made:  # a run writes hundreds of entries: mkdir once per folder
+            try:
+                write_bytes(path, data)
+                return
+            except OperationError:
+                self._made.discard(path.parent)  # removed meanwhile? made again below
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OperationError(f"{path.parent}: cannot create: {exc.strerror or exc}") from exc
-        write_bytes(path, encode(entry))
+        write_bytes(path, data)
+        self._made.add(path.parent)
 
 
 def encode(entry: Entry) -> bytes:

@@ -925,9 +925,6 @@ def _is_pkg_info_member(name: str) -> bool:
 # -- the client -----------------------------------------------------------------------------------
 
 
-_UNREAD: Any = object()  # no cache read of the page was kept
-
-
 @dataclass(frozen=True)
 class _Page:
     """A project page as known: its files, or None when the index does not have the project."""
@@ -973,7 +970,9 @@ class PackageIndex:
         self._notify = notify
         self._lock = threading.Lock()
         self._projects: dict[str, Project] = {}
-        self._peeked: dict[str, _Page | None] = {}  # page URL -> cache read before deferring
+        # what the pass over the cache read before leaving an item to the thread pool
+        self._pages_read: dict[str, _Page | None] = {}  # page URL -> the cached page
+        self._metadata_missing: set[str] = set()  # metadata keys not (usably) cached
         self._local = threading.local()
         self._cache_trouble = False
         self._netrc = netrc if netrc is not None else Netrc(notify=notify)
@@ -1040,9 +1039,9 @@ class PackageIndex:
     def _page(self, index: str, name: str) -> tuple[DistFile, ...] | None:
         url = index + name + "/"
         key = entry_key(shown_url(url))
-        with self._lock:
-            peeked = self._peeked.pop(url, _UNREAD)
-        cached = self._cached_page(key, url, index, name) if peeked is _UNREAD else peeked
+        kept, cached = self._kept_page(url)
+        if not kept:
+            cached = self._cached_page(key, url, index, name)
         if self.offline:
             if cached is None:
                 raise OperationError(
@@ -1052,9 +1051,9 @@ class PackageIndex:
             return cached.files
         if cached is not None and cached.files is not None and cached.fresh(self.fresh_for):
             return cached.files  # within its lifetime: the index is not asked
-        if getattr(self._local, "cache_only", False):
+        if self._only_cache():
             with self._lock:
-                self._peeked[url] = cached  # read once: the thread that asks takes it
+                self._pages_read[url] = cached  # read once: the thread that asks takes it
             raise _NeedsRequest(url)
         response = self._get(url, index, _page_headers(cached))
         if response.status_code == 304 and cached is not None:
@@ -1184,7 +1183,10 @@ class PackageIndex:
 
     def _metadata(self, file: DistFile, project: str, version: str) -> Metadata:
         key = entry_key(shown_url(file.url), *sorted(f"{k}={v}" for k, v in file.hashes.items()))
-        entry = self.cache.read(METADATA, key)
+        with self._lock:
+            known_missing = key in self._metadata_missing
+            self._metadata_missing.discard(key)
+        entry = None if known_missing else self.cache.read(METADATA, key)
         known = _cached_metadata(entry, file) if entry is not None else None
         if known is not None:
             _check_metadata(known, project, version)
@@ -1194,6 +1196,10 @@ class PackageIndex:
                 f"the metadata of {project} {version} ({file.filename}) is not in the cache; "
                 f"{OFFLINE_HINT}"
             )
+        if self._only_cache():
+            with self._lock:
+                self._metadata_missing.add(key)  # read once: not usable, to be fetched
+            raise _NeedsRequest(file.url)
         raw, source = self._fetch_metadata(file, project)
         fetched = _read_metadata(raw, file, source)
         if fetched is None:
@@ -1232,7 +1238,7 @@ class PackageIndex:
             reason = self._down.get(origin)
         if reason is not None:
             raise IndexUnreachable(shown, reason)
-        if getattr(self._local, "cache_only", False):
+        if self._only_cache():
             raise _NeedsRequest(url)
         sent = dict(headers or {})
         authorization = self._netrc.authorization(url)
@@ -1310,6 +1316,18 @@ class PackageIndex:
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
+
+    def _only_cache(self) -> bool:
+        """Whether this thread is in the pass over the cache (see :meth:`_concurrently`)."""
+        return bool(getattr(self._local, "cache_only", False))
+
+    def _kept_page(self, url: str) -> tuple[bool, _Page | None]:
+        """Whether the pass over the cache read the page at ``url`` before leaving it to the
+        thread pool, and what it read (taken: the cache is read once)."""
+        with self._lock:
+            if url in self._pages_read:
+                return True, self._pages_read.pop(url)
+        return False, None
 
     @contextmanager
     def _cache_only(self) -> Iterator[None]:
