@@ -38,6 +38,7 @@ BASE_IMAGE = IMAGE + "-{arch}"  # for --base-image: the plan fills in each archi
 MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
 SETUP_HINT = "run scripts/engine as root (scripts/test does, as root or with CI=true)"
 RUN_TIMEOUT = 600.0  # one docker command; an arm64 build under emulation takes minutes
+AIRFLOW = "2.12.0"  # the stand-in's version: what factories give a 12.x release
 
 
 class NoEngine(Exception):
@@ -144,6 +145,18 @@ def find_engine() -> Engine:
     if missing:
         raise NoEngine(f"the engine lacks the base images {', '.join(missing)}; {SETUP_HINT}")
     return engine
+
+
+@dataclass(frozen=True)
+class EngineIndex:
+    """The loopback index and the sha256 of each wheel on it, by ``name==version``."""
+
+    server: IndexServer
+    hashes: dict[str, str]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
 
 # -- the CLI, in-process, outside a test function -----------------------------------------------

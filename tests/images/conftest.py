@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from tests.engine import Engine, NoEngine, find_engine, publish, publish_airflow
+from tests.engine import (
+    AIRFLOW,
+    Engine,
+    EngineIndex,
+    NoEngine,
+    find_engine,
+    publish,
+    publish_airflow,
+)
 from tests.index_server import IndexServer
-
-AIRFLOW = "2.12.0"  # what factories give a 12.x release
 
 
 @pytest.fixture(scope="session")
@@ -28,18 +33,6 @@ def engine() -> Engine:
         if os.environ.get("CI", "").lower() not in ("", "0", "false"):
             pytest.fail(f"CI needs the Docker engine: {exc}", pytrace=False)
         pytest.skip(f"no Docker engine for the engine tests: {exc}")
-
-
-@dataclass(frozen=True)
-class EngineIndex:
-    """The loopback index and the sha256 of each wheel on it, by ``name==version``."""
-
-    server: IndexServer
-    hashes: dict[str, str]
-
-    @property
-    def url(self) -> str:
-        return self.server.url
 
 
 @pytest.fixture(scope="session")

@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 
 from tests import factories
-from tests.engine import BASE_IMAGE, MACHINES, Engine, registry, run_cli
+from tests.engine import AIRFLOW, BASE_IMAGE, MACHINES, Engine, EngineIndex, registry, run_cli
 from tests.helpers import Result
-from tests.images.conftest import AIRFLOW, EngineIndex
 
 RELEASE = "12.1.0"
 # Names of this run only: two runs may share one engine (another worktree, a second session),
