@@ -159,6 +159,26 @@ class EngineIndex:
         return self.server.url
 
 
+def buildkit_client(engine: Engine) -> str | None:
+    """A docker client older than 23, which drives the engine's own BuildKit without buildx
+    (``DOCKER_BUILDKIT=1``): the 20.10 client docker.io installs in /usr/bin, behind the 28.x
+    one on PATH; None when there is none."""
+    for candidate in ("/usr/bin/docker", engine.docker):
+        if not Path(candidate).is_file():
+            continue
+        done = subprocess.run(
+            [candidate, "version", "--format", "{{.Client.Version}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        major = done.stdout.strip().split(".", 1)[0]
+        if major.isdigit() and int(major) < 23:
+            return candidate
+    return None
+
+
 # -- the CLI, in-process, outside a test function -----------------------------------------------
 
 

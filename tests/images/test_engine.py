@@ -14,6 +14,7 @@ Without an engine these tests skip (fail under CI): see ``tests/images/conftest.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 import uuid
@@ -25,7 +26,16 @@ from pathlib import Path
 import pytest
 
 from tests import factories
-from tests.engine import AIRFLOW, BASE_IMAGE, MACHINES, Engine, EngineIndex, registry, run_cli
+from tests.engine import (
+    AIRFLOW,
+    BASE_IMAGE,
+    MACHINES,
+    Engine,
+    EngineIndex,
+    buildkit_client,
+    registry,
+    run_cli,
+)
 from tests.helpers import Result
 
 RELEASE = "12.1.0"
@@ -414,3 +424,83 @@ def test_push_makes_each_tag_a_manifest_list_of_both_architectures(
             assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
         finally:
             engine.remove(*refs, f"{repository}:{RELEASE}-base")
+
+
+# -- the engine's BuildKit (a client older than 23, without buildx) -------------------------------
+
+
+def needs_buildkit_client(engine: Engine) -> str:
+    client = buildkit_client(engine)
+    if client is None:
+        reason = "no docker client older than 23 (docker.io's /usr/bin/docker) for BuildKit"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"CI needs it: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return client
+
+
+@pytest.fixture(scope="module")
+def built_with_buildkit(
+    engine: Engine, engine_index: EngineIndex, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The release built again through the engine's BuildKit (DOCKER_BUILDKIT=1, which astroctl
+    picks for that client): (repository, the CA bundle's marker)."""
+    client = needs_buildkit_client(engine)
+    tmp = tmp_path_factory.mktemp("engine-buildkit")
+    repository = f"{RUN}/buildkit"
+    path = tmp / "constraints-3.11.txt"
+    path.write_text(constraint_set(engine_index, SET, hashes=True), encoding="utf-8")
+    marker = f"astroctl-engine-ca-marker-{uuid.uuid4().hex}"
+    result = run_cli(
+        "build", RELEASE, "--docker", client, "--registry", repository,
+        "--base-image", BASE_IMAGE, "--index-url", engine_index.url, "--constraints", path,
+        "--ca-bundle", ca_bundle(tmp / "ca.pem", marker),
+        matrix=write_matrix(tmp / "matrix.toml"), env=cli_env(tmp / "cache"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr[-6000:]
+    assert "#1 [internal] load build definition" in result.stderr  # BuildKit's progress
+    yield repository, marker
+    engine.remove(*(ref(v, a, repository) for v in VARIANTS for a in ARCHITECTURES))
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_the_engines_buildkit_builds_the_same_images(
+    built_with_buildkit: tuple[str, str], engine: Engine, arch: str, tmp_path: Path
+) -> None:
+    repository, marker = built_with_buildkit
+    for variant in VARIANTS:
+        image = ref(variant, arch, repository)
+        record = engine.inspect(image)
+        assert record["Architecture"] == arch
+        assert engine.container(image, "uname", "-m").strip() == MACHINES[arch]
+        frozen = engine.container(image, "pip", "freeze").split()
+        assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
+        labels = record["Config"]["Labels"]
+        assert labels["io.astronomer.docker.variant"] == variant
+        assert labels["org.opencontainers.image.created"] == "2026-01-01T00:00:00Z"
+        if variant == "base":
+            assert labels["org.opencontainers.image.base.name"] == BASE_IMAGE.replace(
+                "{arch}", arch
+            )
+            assert engine.layers_holding(image, marker.encode(), tmp_path) == []
+
+
+def test_a_failing_buildkit_step_names_the_image_and_the_step(
+    engine: Engine, engine_index: EngineIndex, tmp_path: Path
+) -> None:
+    client = needs_buildkit_client(engine)
+    broken = {**SET, "astro-engine-dep": "9.9.9"}
+    path = tmp_path / "constraints-3.11.txt"
+    path.write_text(constraint_set(engine_index, broken, hashes=False), encoding="utf-8")
+    repository = f"{RUN}/buildkit-failing"
+    result = run_cli(
+        "build", RELEASE, "--arch", "amd64", "--docker", client, "--registry", repository,
+        "--base-image", BASE_IMAGE, "--index-url", engine_index.url, "--constraints", path,
+        matrix=write_matrix(tmp_path / "matrix.toml"), env=cli_env(tmp_path / "cache"),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr[-3000:]
+    failed = ref("base", "amd64", repository)
+    message = re.search(rf"docker build of {re.escape(failed)} failed at (.*)", result.stderr)
+    assert message is not None, result.stderr[-3000:]
+    assert re.fullmatch(r"\[builder \d+/\d+\] RUN .*install\.sh.* \(exit status 1\)", message[1])
+    assert not engine.has_image(failed)
