@@ -240,6 +240,10 @@ def test_a_page_is_cached_as_its_files(
     assert load_files(dump_files(project.files), index.url) == project.files
     assert load_files(b"[[1, 2]]", index.url) is None
     assert load_files(b'{"files": []}', index.url) is None
+    assert load_files(b'[["a.whl", "u", null, "wheel", null, null, {}, null, null]]', "") is None
+    egg = b'[["a.whl", "u", null, "egg", null, null, {}, null, null, 1, []]]'
+    assert load_files(egg, "") is None
+    assert load_files(b"not json", index.url) is None
 
 
 def test_a_page_cached_by_an_earlier_astroctl_is_still_read(

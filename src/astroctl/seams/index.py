@@ -669,7 +669,7 @@ def load_files(body: bytes, index: str) -> tuple[DistFile, ...] | None:
     try:
         rows = json.loads(body)
         return tuple(_loaded_file(row, index) for row in rows)
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, IndexError):
         return None
 
 
