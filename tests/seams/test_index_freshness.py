@@ -264,6 +264,9 @@ def test_a_page_cached_by_an_earlier_astroctl_is_still_read(
     server.clear_log()
     assert make_index().project("demo") == expected
     assert [(r.status, r.conditional) for r in server.requests] == [(304, True)]
+    converted = page_entry(server, cache, "demo")  # kept as its files from now on
+    assert converted.get("form") == FILES_FORM and converted.get("fetched")
+    assert load_files(converted.body, server.url) == expected.files
 
 
 def test_a_fresh_warm_lookup_starts_no_thread(

@@ -1057,7 +1057,7 @@ class PackageIndex:
             raise _NeedsRequest(url)
         response = self._get(url, index, _page_headers(cached))
         if response.status_code == 304 and cached is not None:
-            self._revalidated(key, cached, response)
+            self._revalidated(key, url, cached, response)
             return cached.files
         if response.status_code in (404, 410):
             self._store(PAGES, key, Entry(b"", {"status": "404", "url": shown_url(url)}))
@@ -1081,13 +1081,17 @@ class PackageIndex:
         self._store(PAGES, key, Entry(dump_files(files), fields))
         return _lend_credentials(files, url)
 
-    def _revalidated(self, key: str, cached: _Page, response: httpx.Response) -> None:
-        """A 304: the cached page is dated anew (and takes the lifetime the answer gives)."""
+    def _revalidated(self, key: str, url: str, cached: _Page, response: httpx.Response) -> None:
+        """A 304: the cached page is dated anew (and takes the lifetime the answer gives); a
+        page an earlier astroctl cached whole is kept as its files from now on."""
         if cached.entry is None or cached.files is None:
             return
         fields = {k: v for k, v in cached.entry.fields.items() if k != "max-age"}
         fields.update(_dated(response))
-        self._store(PAGES, key, Entry(cached.entry.body, fields))
+        body = cached.entry.body
+        if fields.get("form") != FILES_FORM and not has_credentials(url):
+            body, fields["form"] = dump_files(cached.files), FILES_FORM
+        self._store(PAGES, key, Entry(body, fields))
 
     def _cached_page(self, key: str, url: str, index: str, name: str) -> _Page | None:
         """The page as cached, or None when it is not (or the entry cannot be read)."""
