@@ -2,14 +2,16 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/images.py [--rounds 3] [--arch amd64]
+    .venv/bin/python benchmarks/images.py [--rounds 3] [--arch amd64] [--docker PATH]
         [--pythons 3.11,3.10,3.12] [--modules 1500] [--providers 10] [--target 2.0] [--check]
 
 Needs the real Docker engine and the base images ``scripts/engine`` makes (run it as root
-first); exit 2 without them. Both sides build on that engine with the classic builder
-(``DOCKER_BUILDKIT=0``, as astroctl picks for the 28.x client without buildx), one
-architecture, from the same base image, installing from the same loopback index
-(``tests/index_server.py``, in this process) under the same constraint set per Python.
+first); exit 2 without them. Both sides build on that engine with the same docker client
+(``--docker``, default ``docker`` on PATH) and the same builder, the one astroctl picks for it:
+the classic builder (``DOCKER_BUILDKIT=0``) for the 28.x client without buildx, the engine's
+BuildKit (``DOCKER_BUILDKIT=1``) for a client older than 23 (``--docker /usr/bin/docker``, the
+20.10 client of docker.io); one architecture, the same base image, the same loopback index
+(``tests/index_server.py``, in this process), the same constraint set per Python.
 
 The release (a small matrix written to a temporary directory): 12.1.0, Airflow 2.12.0, Python
 distributions ``--pythons`` (the first is the default), ``--providers`` provider pins. The index
@@ -25,12 +27,12 @@ still gets its own build, constraint set and tags, which is what is measured.
 - **naive**: for every tag of the release (``V``, ``V-base``, ``V-python-p``,
   ``V-python-p-base`` for each p), ``docker build --no-cache`` of a one-stage Dockerfile that
   makes the venv, installs the same requirements under the same constraints, sets the same
-  environment and labels, and (onbuild tags) adds the ONBUILD steps.
+  environment, user and two of the labels, and (onbuild tags) adds the ONBUILD steps.
 
 Every round is cold for both sides: the naive builds run with ``--no-cache``; astroctl's
 constraint sets carry a new comment each round, so each builder stage installs again (the
-classic builder may still reuse the final stage's small ``useradd`` layer of an earlier
-round). The order of the sides alternates. Images are removed after each round.
+builder may still reuse the final stage's small ``useradd`` layer of an earlier round). The
+order of the sides alternates. Images are removed after each round.
 
 Reported: each side's time per round, the median, the ratio naive/astroctl (target >= 2x),
 the number of builds, and the size of each side's images; the default Python's base images of
@@ -63,6 +65,8 @@ from tests import factories
 from tests.engine import IMAGE, NoEngine, content_wheel, find_engine
 from tests.index_server import IndexServer
 
+from astroctl.seams.docker import BUILDKIT_WITHOUT_BUILDX_BEFORE
+
 RELEASE = "12.1.0"
 AIRFLOW = "2.12.0"
 TARGET = 2.0
@@ -81,6 +85,8 @@ class Setup:
     index_url: str
     base_image: str
     astroctl: Path
+    client: str  # the docker program both sides run
+    buildkit: bool  # DOCKER_BUILDKIT=1 (a client older than 23), as astroctl decides
 
     @property
     def default(self) -> str:
@@ -102,7 +108,7 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def run(argv: list[str], *, what: str, env: dict[str, str] | None = None) -> float:
+def run(argv: list[str], *, what: str, env: dict[str, str]) -> float:
     started = time.monotonic()
     done = subprocess.run(
         argv,
@@ -110,7 +116,7 @@ def run(argv: list[str], *, what: str, env: dict[str, str] | None = None) -> flo
         text=True,
         timeout=3600,
         check=False,
-        env={**os.environ, "DOCKER_BUILDKIT": "0", **(env or {})},
+        env={**os.environ, **env},
     )
     elapsed = time.monotonic() - started
     if done.returncode != 0:
@@ -191,6 +197,7 @@ def write_constraints(setup: Setup, pins: dict[str, str], stamp: str) -> None:
 def astroctl_side(setup: Setup, repository: str) -> tuple[float, list[str]]:
     argv = [
         str(setup.astroctl), "--matrix", str(setup.matrix), "build", RELEASE,
+        "--docker", setup.client,
         "--arch", setup.arch, "--base-image", setup.base_image, "--index-url", setup.index_url,
         "--constraints", str(setup.constraints), "--registry", repository,
     ]  # fmt: skip
@@ -251,12 +258,28 @@ def naive_side(setup: Setup, repository: str) -> tuple[float, list[str]]:
         shutil.copy(setup.constraints / f"constraints-{python}.txt", context / "constraints.txt")
         ref = f"{repository}:{tag}"
         argv = [
-            "docker", "build", "--no-cache", "--platform", f"linux/{setup.arch}",
+            setup.client, "build", "--no-cache", "--platform", f"linux/{setup.arch}",
             "--network", "host", "--tag", ref, str(context),
         ]  # fmt: skip
-        run(argv, what=f"naive docker build of {ref}")
+        buildkit = {"DOCKER_BUILDKIT": "1" if setup.buildkit else "0"}
+        run(argv, what=f"naive docker build of {ref}", env=buildkit)
         refs.append(ref)
     return time.monotonic() - started, refs
+
+
+def client_major(client: str) -> int:
+    """The docker client's major version (astroctl uses BuildKit below 23, without buildx)."""
+    out = subprocess.run(
+        [client, "version", "--format", "{{.Client.Version}}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    ).stdout.strip()
+    head = out.split(".", 1)[0]
+    if not head.isdigit():
+        fail(f"{client} version printed no client version")
+    return int(head)
 
 
 def sizes(refs: list[str]) -> dict[str, int]:
@@ -280,6 +303,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds (default: 3)")
     parser.add_argument("--arch", default="amd64", choices=("amd64", "arm64"))
+    parser.add_argument("--docker", default="docker", help="the docker client both sides run")
     parser.add_argument(
         "--pythons", default="3.11,3.10,3.12", help="the Python distributions, default first"
     )
@@ -323,9 +347,13 @@ def main(argv: list[str] | None = None) -> int:
             index_url=index.url,
             base_image=f"{IMAGE}-{{arch}}",
             astroctl=astroctl,
+            client=args.docker,
+            buildkit=client_major(args.docker) < BUILDKIT_WITHOUT_BUILDX_BEFORE,
         )
         print(
-            f"engine {engine.server}; {args.arch}; Pythons {', '.join(pythons)}; "
+            f"engine {engine.server}; {args.docker} "
+            f"({'BuildKit' if setup.buildkit else 'classic builder'}); {args.arch}; "
+            f"Pythons {', '.join(pythons)}; "
             f"stand-in Airflow of {args.modules} modules, {args.providers} providers; "
             f"{len(setup.tags())} tags"
         )
