@@ -168,18 +168,22 @@ def test_an_index_reads_back_with_its_platforms(real: RunningRegistry, http: Htt
     assert manifest.raw == pushed.raw
     assert dict(manifest.platforms) == pushed.platforms
     assert set(manifest.platforms) == {"linux/amd64", "linux/arm64/v8"}
+    assert dict(manifest.labels) == {}  # a list has no config, so no labels
 
 
 @pytest.mark.parametrize(("platform", "oci"), [("linux/amd64", False), ("linux/arm64/v8", True)])
 def test_a_single_image_has_its_own_platform_from_its_config(
     real: RunningRegistry, http: Http, platform: str, oci: bool
 ) -> None:
-    pushed = real.push_image("runtime-single", f"one-{oci}", platform=platform, oci=oci)
+    pushed = real.push_image(
+        "runtime-single", f"one-{oci}", platform=platform, oci=oci, label="9.2.0"
+    )
     manifest = Registry(http).manifest(ref(real, f"runtime-single:one-{oci}"))
     assert manifest is not None
     assert not manifest.is_list
     assert manifest.media_type == pushed.media_type
     assert dict(manifest.platforms) == {platform: pushed.digest}
+    assert dict(manifest.labels) == {"test.label": "9.2.0"}  # from its config blob
 
 
 def test_digest_by_head_and_a_manifest_by_digest(real: RunningRegistry, http: Http) -> None:

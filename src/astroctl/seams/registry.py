@@ -30,7 +30,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -152,6 +152,7 @@ class Manifest:
     ``platforms`` maps ``os/arch[/variant]`` (``linux/amd64``, ``linux/arm64/v8``) to the digest
     of that platform's image manifest: a list's entries (attestations, ``unknown/unknown``, left
     out), or a single image's own platform (from its config blob) mapped to its own digest.
+    ``labels`` are a single image's labels (its config's ``config.Labels``); a list has none.
     """
 
     reference: Reference
@@ -159,6 +160,7 @@ class Manifest:
     media_type: str
     raw: bytes
     platforms: Mapping[str, str]
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def is_list(self) -> bool:
@@ -306,11 +308,14 @@ class Registry:
         digest = self._verified(ref, raw, response.headers.get("Docker-Content-Digest") or None)
         data = _json_object(raw, f"the manifest of {ref}")
         media_type = _media_type(ref, response.headers.get("Content-Type"), data)
+        labels: dict[str, str] = {}
         if media_type in LIST_TYPES:
             platforms = _list_platforms(ref, data)
         else:
-            platforms = self._image_platform(ref, data, digest)
-        return Manifest(ref, digest, media_type, raw, MappingProxyType(platforms))
+            platforms, labels = self._image_platform(ref, data, digest)
+        return Manifest(
+            ref, digest, media_type, raw, MappingProxyType(platforms), MappingProxyType(labels)
+        )
 
     def digest(self, ref: Reference) -> str | None:
         """The digest of the manifest ``ref`` names (``HEAD``); None when it is unknown."""
@@ -527,12 +532,13 @@ class Registry:
 
     def _image_platform(
         self, ref: Reference, data: Mapping[str, Any], digest: str
-    ) -> dict[str, str]:
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The image's platform (mapped to its digest) and labels, from its config blob."""
         config = data.get("config")
         if not isinstance(config, dict) or not isinstance(config.get("digest"), str):
             raise OperationError(f"the manifest of {ref} has no config descriptor")
         if config.get("mediaType") not in CONFIG_TYPES:
-            return {}  # an artifact, not an image: it has no platform
+            return {}, {}  # an artifact, not an image: it has no platform
         blob = config["digest"]
         response = self._send("GET", ref, f"blobs/{blob}")
         if not response.is_success:
@@ -544,7 +550,7 @@ class Registry:
             )
         image = _json_object(raw, f"the image config of {ref}")
         platform = _platform(image)
-        return {} if platform is None else {platform: digest}
+        return ({} if platform is None else {platform: digest}), _labels(image)
 
     def _next_page(
         self, repository: Reference, response: httpx.Response, seen: set[str]
@@ -603,6 +609,15 @@ def _platform(entry: Mapping[str, Any]) -> str | None:
     return "/".join(
         [system, architecture, *([variant] if isinstance(variant, str) and variant else [])]
     )
+
+
+def _labels(image: Mapping[str, Any]) -> dict[str, str]:
+    """An image config's labels (``config.Labels``), the string ones."""
+    config = image.get("config")
+    labels = config.get("Labels") if isinstance(config, dict) else None
+    if not isinstance(labels, dict):
+        return {}
+    return {k: v for k, v in labels.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _list_platforms(ref: Reference, data: Mapping[str, Any]) -> dict[str, str]:
