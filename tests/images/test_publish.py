@@ -25,7 +25,8 @@ from tests.engine import Engine
 from tests.helpers import Invoke
 from tests.registry_server import RunningRegistry, registry_server
 
-LABEL = "io.astronomer.docker.runtime.version"
+PREFIX = "io.astronomer.docker"
+LABEL = f"{PREFIX}.runtime.version"
 
 
 @pytest.fixture
@@ -69,15 +70,24 @@ def _rootfs(content: str) -> bytes:
 
 
 def _make_local(
-    engine: Engine, tmp_path: Path, ref: str, arch: str, version: str, content: str
+    engine: Engine,
+    tmp_path: Path,
+    ref: str,
+    arch: str,
+    version: str,
+    content: str,
+    variant: str | None = None,
 ) -> None:
     """A local image as ``build`` leaves one: for ``arch``, labelled with ``version`` (built
     FROM scratch: the classic builder keeps the platform that way, ``docker import`` does not)."""
     context = tmp_path / f"context-{ref.rpartition(':')[2]}-{content.replace(' ', '-')}"
     context.mkdir()
     (context / "rootfs.tar").write_bytes(_rootfs(content))
+    if variant is None:
+        variant = "base" if ref.rsplit("-", 1)[0].endswith("-base") else "onbuild"
+    labels = f"{LABEL}={version} {PREFIX}.python.version=3.11 {PREFIX}.variant={variant}"
     (context / "Dockerfile").write_text(
-        f"FROM scratch\nADD rootfs.tar /\nLABEL {LABEL}={version}\n", encoding="utf-8"
+        f"FROM scratch\nADD rootfs.tar /\nLABEL {labels}\n", encoding="utf-8"
     )
     engine.run("build", "--platform", f"linux/{arch}", "--tag", ref, context)
 
@@ -148,6 +158,12 @@ def test_publish_pushes_lists_moves_floating_tags_and_is_idempotent(
         assert len(report["verified"]) == 8
         assert any(argv[1:3] == ["manifest", "push"] for argv in report["ran"])
 
+        verify = invoke("publish", "12.1.0", "--verify", "--format", "json", matrix=matrix)
+        assert verify.exit_code == 0, verify.stderr
+        checked = json.loads(verify.stdout)["verified"]
+        assert {item["tag"] for item in checked} == set(states)
+        assert {item["state"] for item in checked} == {"verified"}
+
         again = invoke("publish", "12.1.0", "--format", "json", matrix=matrix)
         assert again.exit_code == 0, again.stderr
         second = json.loads(again.stdout)
@@ -201,12 +217,16 @@ def test_publish_names_every_missing_or_stale_local_image(
     wrong_arch = f"{repository}:12.1.0-arm64"
     _make_local(engine, tmp_path, stale, "amd64", "12.0.0", "old")
     _make_local(engine, tmp_path, wrong_arch, "amd64", "12.1.0", "x")
+    wrong_variant = f"{repository}:12.1.0-base-arm64"
+    _make_local(engine, tmp_path, wrong_variant, "arm64", "12.1.0", "y", variant="onbuild")
     try:
         result = invoke("publish", "12.1.0", matrix=matrix)
         assert result.exit_code == 2
         assert f"{stale} has runtime 12.0.0, not 12.1.0" in result.stderr
         assert f"{wrong_arch} is built for amd64, not arm64" in result.stderr
         assert f"{repository}:12.1.0-base-amd64 is not in the local image store" in result.stderr
+        variant = "io.astronomer.docker.variant=onbuild, not base"
+        assert f"{wrong_variant} has {variant}" in result.stderr
         assert f"astroctl build 12.1.0 --registry {repository}" in result.stderr
         with Http() as http:
             assert Registry(http).tags(Reference.parse(f"{repository}:x")) == []
@@ -214,7 +234,7 @@ def test_publish_names_every_missing_or_stale_local_image(
         assert unknown.exit_code == 2
         assert "release 12.1.0 has no Python 3.9 distribution; it has 3.11" in unknown.stderr
     finally:
-        engine.remove(stale, wrong_arch)
+        engine.remove(stale, wrong_arch, wrong_variant)
 
 
 @pytest.mark.usefixtures("isolated_docker")
@@ -304,3 +324,32 @@ def test_release_promote_images_retags_the_candidate_or_stops_before_writing(
         assert _read(registry, f"{repository}:12.1.0-base")[0] != other.digest
     finally:
         engine.remove(*local)
+
+
+def test_verify_reads_the_registry_alone_and_names_every_tag_at_fault(
+    invoke: Invoke, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    """No engine: what some other machine pushed is checked from the registry alone."""
+    repository = f"{registry.host}/astro-runtime"
+    matrix = _matrix(tmp_path, repository)
+    registry.push_index("astro-runtime", "12.0.0", ("linux/amd64", "linux/arm64"))
+    registry.push_image("astro-runtime", "12.0.0-base", platform="linux/amd64")
+    result = invoke("publish", "12.0.0", "--verify", "--no-floating", matrix=matrix)
+    assert result.exit_code == 1
+    stderr = result.stderr
+    assert "release 12.0.0: " in stderr and "did not read back as published" in stderr
+    label = "io.astronomer.docker.runtime.version=(none), not 12.0.0"
+    assert f"{repository}:12.0.0: its linux/amd64 image has {label}" in stderr
+    assert f"{repository}:12.0.0: its linux/arm64 image has {label}" in stderr
+    assert (
+        f"{repository}:12.0.0-base is a single image, not a manifest list of "
+        "linux/amd64, linux/arm64" in stderr
+    )
+    registry.push_index("astro-runtime", "12.0.0-base", ("linux/amd64",))
+    result = invoke("publish", "12.0.0", "--verify", "--no-floating", matrix=matrix)
+    assert f"{repository}:12.0.0-base is for linux/amd64, not linux/amd64, linux/arm64" in (
+        result.stderr
+    )
+    refused = invoke("publish", "12.0.0", "--verify", "--force", matrix=matrix)
+    assert refused.exit_code == 2
+    assert "--verify reads the registry only" in refused.stderr

@@ -391,6 +391,14 @@ def publish(
             "(release promote's image side): nothing is built or pushed.",
         ),
     ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Only read every tag back from the registry and verify it (images pushed by "
+            "build --push or from another machine); push nothing.",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -425,6 +433,21 @@ def publish(
     announce(selection)
     release = selection.release
     client = registry_client(shared)
+    if verify:
+        if source is not None or force or dry_run:
+            raise InputError(
+                "--verify reads the registry only: it takes no --from, --force or --dry-run"
+            )
+        verified = core.verify_published(
+            matrix,
+            release,
+            registry=client,
+            repository=repository,
+            floating=floating,
+            pythons=_choice(python),
+        )
+        views.verify_result(release, repository or matrix.image.repository, verified, style)
+        return
     if source is not None:
         candidate = selectors.select(matrix, source).release
         retags = core.plan_retag(

@@ -46,6 +46,8 @@ from astroctl.seams.docker import Docker
 from astroctl.seams.registry import Manifest, Reference
 
 RUNTIME_LABEL = "io.astronomer.docker.runtime.version"
+PYTHON_LABEL = "io.astronomer.docker.python.version"
+VARIANT_LABEL = "io.astronomer.docker.variant"
 
 
 class Registry(Protocol):
@@ -64,6 +66,7 @@ class TagState(StrEnum):
     MOVED = "moved"  # a floating tag that names other content: moved here
     REPLACED = "replaced"  # an exact tag with other content, overwritten (--force)
     CONFLICT = "conflict"  # an exact tag with other content: refused
+    VERIFIED = "verified"  # read back only (publish --verify)
 
     @property
     def writes(self) -> bool:
@@ -228,15 +231,7 @@ def plan_publish(
     release's build for its platform, and :class:`PublishConflict` (exit 1) for exact tags the
     registry holds with other content, unless ``force``.
     """
-    tags = plan_tags(matrix, release, floating=floating, repository=repository)
-    if pythons is not None:
-        unknown = sorted(set(pythons) - {image.python for image in tags.images})
-        if unknown:
-            raise InputError(
-                f"release {release.name} has no Python {', '.join(unknown)} distribution; it has "
-                f"{', '.join(sorted({image.python for image in tags.images}))}"
-            )
-        tags = replace(tags, images=tuple(i for i in tags.images if i.python in pythons))
+    tags = _tag_plan(matrix, release, repository, floating, pythons)
     sources = _sources(tags, release, docker)
     by_image: dict[Image, list[Source]] = {}
     for source in sources:
@@ -272,6 +267,26 @@ def plan_publish(
     )
 
 
+def _tag_plan(
+    matrix: Matrix,
+    release: Release,
+    repository: str | None,
+    floating: bool | None,
+    pythons: Sequence[str] | None,
+) -> TagPlan:
+    """The release's tag plan, narrowed to ``pythons`` (an unknown one: :class:`InputError`)."""
+    tags = plan_tags(matrix, release, floating=floating, repository=repository)
+    if pythons is None:
+        return tags
+    unknown = sorted(set(pythons) - {image.python for image in tags.images})
+    if unknown:
+        raise InputError(
+            f"release {release.name} has no Python {', '.join(unknown)} distribution; it has "
+            f"{', '.join(sorted({image.python for image in tags.images}))}"
+        )
+    return replace(tags, images=tuple(i for i in tags.images if i.python in pythons))
+
+
 def _sources(tags: TagPlan, release: Release, docker: Docker) -> tuple[Source, ...]:
     """The local images to publish, checked: each must exist, be built for its platform and
     carry the release's runtime version."""
@@ -286,7 +301,7 @@ def _sources(tags: TagPlan, release: Release, docker: Docker) -> tuple[Source, .
             if record is None:
                 problems.append(f"{ref} is not in the local image store")
                 continue
-            problem = _source_problem(record, ref, architecture, release)
+            problem = _source_problem(record, ref, architecture, release, image)
             if problem is not None:
                 problems.append(problem)
                 continue
@@ -301,17 +316,21 @@ def _sources(tags: TagPlan, release: Release, docker: Docker) -> tuple[Source, .
 
 
 def _source_problem(
-    record: Mapping[str, Any], ref: str, architecture: str, release: Release
+    record: Mapping[str, Any], ref: str, architecture: str, release: Release, image: Image
 ) -> str | None:
     built = record.get("Architecture")
     if built != architecture:
         return f"{ref} is built for {built or 'no architecture'}, not {architecture}"
     config = record.get("Config")
-    labels = config.get("Labels") if isinstance(config, Mapping) else None
-    version = labels.get(RUNTIME_LABEL) if isinstance(labels, Mapping) else None
+    found = config.get("Labels") if isinstance(config, Mapping) else None
+    labels: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    version = labels.get(RUNTIME_LABEL)
     if version != release.name:
         shown = f"runtime {version}" if version else f"no {RUNTIME_LABEL} label"
         return f"{ref} has {shown}, not {release.name}"
+    for label, value in ((PYTHON_LABEL, image.python), (VARIANT_LABEL, image.variant.value)):
+        if labels.get(label) != value:
+            return f"{ref} has {label}={labels.get(label) or '(none)'}, not {value}"
     return None
 
 
@@ -487,6 +506,99 @@ def _read_back_problem(
 
 def _shown(platforms: Mapping[str, str]) -> str:
     return ", ".join(f"{p} {d[:19]}" for p, d in sorted(platforms.items())) or "nothing"
+
+
+def verify_published(
+    matrix: Matrix,
+    release: Release,
+    *,
+    registry: Registry,
+    repository: str | None = None,
+    floating: bool | None = None,
+    pythons: Sequence[str] | None = None,
+) -> tuple[Verified, ...]:
+    """Read every tag of the release back from the registry alone (no local image: for images
+    ``build --push`` pushed through buildx, or another machine published) and check that each
+    is there, a manifest list of exactly the release's platforms on a multi-arch release (one
+    image of its platform otherwise), that every platform's image carries the release's
+    runtime version, its Python and its variant in its labels, and that all the tags of one
+    image name one digest. :class:`VerifyFailed` names every tag at fault."""
+    tags = _tag_plan(matrix, release, repository, floating, pythons)
+    multi = len(tags.platforms) > 1
+    images: dict[str, Manifest | None] = {}
+    problems: list[str] = []
+    verified: list[Verified] = []
+    for image in tags.images:
+        first: tuple[str, str] | None = None
+        for tag in image.all_tags:
+            reference = tags.reference(tag)
+            manifest = registry.manifest(Reference.parse(reference))
+            found = _published_problems(
+                reference, manifest, image, release, tags, registry, images, multi=multi
+            )
+            if found or manifest is None:
+                problems += found
+                continue
+            if first is None:
+                first = (reference, manifest.digest)
+            elif manifest.digest != first[1]:
+                problems.append(f"{reference} is {manifest.digest}, but {first[0]} is {first[1]}")
+                continue
+            check = TagCheck(
+                tag, reference, image, tag in image.floating, TagState.VERIFIED, manifest.digest
+            )
+            verified.append(
+                Verified(check, manifest.digest, manifest.media_type, manifest.platforms)
+            )
+    if problems:
+        raise VerifyFailed(release.name, problems)
+    return tuple(verified)
+
+
+def _published_problems(
+    reference: str,
+    manifest: Manifest | None,
+    image: Image,
+    release: Release,
+    tags: TagPlan,
+    registry: Registry,
+    images: dict[str, Manifest | None],
+    *,
+    multi: bool,
+) -> list[str]:
+    if manifest is None:
+        return [f"{reference} is not in the registry"]
+    want = set(tags.platforms)
+    have = {platform_key(p) for p in manifest.platforms}
+    if multi and not manifest.is_list:
+        return [f"{reference} is a single image, not a manifest list of {', '.join(sorted(want))}"]
+    if have != want:
+        shown = ", ".join(sorted(have)) or "no platform"
+        return [f"{reference} is for {shown}, not {', '.join(sorted(want))}"]
+    problems = []
+    for platform, digest in sorted(manifest.platforms.items()):
+        if manifest.is_list:
+            if digest not in images:
+                ref = Reference.parse(reference).with_digest(digest)
+                images[digest] = registry.manifest(ref)
+            single = images[digest]
+        else:
+            single = manifest
+        if single is None:
+            problems.append(f"{reference}: its {platform} image {digest} is not in the registry")
+            continue
+        expected = {
+            RUNTIME_LABEL: release.name,
+            PYTHON_LABEL: image.python,
+            VARIANT_LABEL: image.variant.value,
+        }
+        for label, value in expected.items():
+            if single.labels.get(label) != value:
+                got = single.labels.get(label)
+                problems.append(
+                    f"{reference}: its {platform} image has {label}={got or '(none)'}, not {value}"
+                )
+    return problems
 
 
 # -- promote: retag by digest -------------------------------------------------------------------

@@ -8,7 +8,7 @@ tag as read back from the registry, with its digest and platforms. JSON carries 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from astroctl.render import streams
@@ -18,7 +18,8 @@ from astroctl.render.table import Grid
 
 if TYPE_CHECKING:
     from astroctl.images.plan import Step
-    from astroctl.images.publish import PublishPlan, PublishReport, Retag, RetagPlan
+    from astroctl.images.publish import PublishPlan, PublishReport, Retag, RetagPlan, Verified
+    from astroctl.matrix.model import Release
 
 
 def _short(digest: str | None) -> str:
@@ -148,3 +149,30 @@ def retag_summary(plan: RetagPlan, *, done: bool) -> str:
         f"images: {verb} {len(writes)} of {len(plan.retags)} tags of {plan.release.name} from "
         f"{plan.candidate.name} by digest in {plan.repository}{tail}"
     )
+
+
+def verify_result(
+    release: Release, repository: str, verified: Sequence[Verified], fmt: Format
+) -> None:
+    """``publish --verify``: every tag as read back, with its digest and platforms."""
+    grid = Grid(
+        f"Astro Runtime {release.name} in {repository}: {len(verified)} tags read back and "
+        "verified (platforms, labels, one digest per image)",
+        ("Tag", "Variant", "Python", "Digest", "Platforms"),
+        tuple(
+            (
+                item.check.tag,
+                item.check.image.variant.value,
+                item.check.image.python,
+                _short(item.digest),
+                ", ".join(sorted(item.platforms)),
+            )
+            for item in verified
+        ),
+    )
+    payload = {
+        "release": release.name,
+        "repository": repository,
+        "verified": [item.to_json() for item in verified],
+    }
+    emit(fmt, [grid], payload)
