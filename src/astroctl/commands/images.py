@@ -29,6 +29,24 @@ if TYPE_CHECKING:
     from astroctl.seams.registry import Registry
 
 TAGS_SUMMARY = "Show the image tags, variants and platforms of a release."
+DOCKER_VARIABLE = "ASTROCTL_DOCKER"
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        metavar="REPO",
+        help="The repository, host[:port]/path (default: the matrix's [image] repository).",
+    ),
+]
+DockerOption = Annotated[
+    str,
+    typer.Option(
+        "--docker",
+        metavar="PATH",
+        envvar=DOCKER_VARIABLE,
+        help=f"The docker program (${DOCKER_VARIABLE}).",
+    ),
+]
 
 
 def tags(
@@ -46,14 +64,7 @@ def tags(
             show_default=False,
         ),
     ] = None,
-    registry: Annotated[
-        str | None,
-        typer.Option(
-            "--registry",
-            metavar="REPO",
-            help="The repository, host[:port]/path (default: the matrix's [image] repository).",
-        ),
-    ] = None,
+    registry: RegistryOption = None,
     fmt: FormatOption = "table",
 ) -> None:
     """Show the tag plan of a release: each image (onbuild and base, for each Python), the
@@ -72,7 +83,6 @@ def tags(
 
 
 BUILD_SUMMARY = "Build the images of a release with docker."
-DOCKER_VARIABLE = "ASTROCTL_DOCKER"
 ALL = "all"
 
 
@@ -98,14 +108,7 @@ def build(
             help="onbuild, base or all (onbuild alone still builds its base, unpushed).",
         ),
     ] = ALL,
-    registry: Annotated[
-        str | None,
-        typer.Option(
-            "--registry",
-            metavar="REPO",
-            help="The repository, host[:port]/path (default: the matrix's [image] repository).",
-        ),
-    ] = None,
+    registry: RegistryOption = None,
     base_image: Annotated[
         str | None,
         typer.Option(
@@ -192,15 +195,7 @@ def build(
             "else HEAD, in the git repository holding the matrix).",
         ),
     ] = None,
-    docker_binary: Annotated[
-        str,
-        typer.Option(
-            "--docker",
-            metavar="PATH",
-            envvar=DOCKER_VARIABLE,
-            help=f"The docker program (${DOCKER_VARIABLE}).",
-        ),
-    ] = "docker",
+    docker_binary: DockerOption = "docker",
     fmt: FormatOption = "table",
 ) -> None:
     """Build the images of a release: base, then onbuild FROM it, for each Python and
@@ -354,14 +349,7 @@ def publish(
         str,
         selector_argument(show_default=True),
     ] = "latest",
-    registry: Annotated[
-        str | None,
-        typer.Option(
-            "--registry",
-            metavar="REPO",
-            help="The repository, host[:port]/path (default: the matrix's [image] repository).",
-        ),
-    ] = None,
+    registry: RegistryOption = None,
     python: Annotated[
         str,
         typer.Option("--python", metavar="X.Y", help="One Python distribution's images, or all."),
@@ -405,15 +393,7 @@ def publish(
             "--dry-run", help="Show what each tag would get and every command; run nothing."
         ),
     ] = False,
-    docker_binary: Annotated[
-        str,
-        typer.Option(
-            "--docker",
-            metavar="PATH",
-            envvar=DOCKER_VARIABLE,
-            help=f"The docker program (${DOCKER_VARIABLE}).",
-        ),
-    ] = "docker",
+    docker_binary: DockerOption = "docker",
     fmt: FormatOption = "table",
 ) -> None:
     """Publish the images `astroctl build` made for a release: push them, make the multi-arch
