@@ -786,10 +786,17 @@ def run_plan(
     and as every build comes before every push, a failed build pushes nothing.
     ``progress(step)`` is called before each step."""
     write_plan(plan)
+    return BuildReport(plan, run_steps(plan.steps, docker, progress=progress))
+
+
+def run_steps(
+    steps: Sequence[Step], docker: Docker, *, progress: Callable[[Step], None] | None = None
+) -> tuple[Step, ...]:
+    """Run docker steps in order, ``progress(step)`` before each; the first failure stops."""
     ran: list[Step] = []
-    for step in plan.steps:
+    for step in steps:
         if progress is not None:
             progress(step)
         docker.run(step.invocation)
         ran.append(step)
-    return BuildReport(plan, tuple(ran))
+    return tuple(ran)

@@ -39,7 +39,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from astroctl.errors import InputError, OperationError
-from astroctl.images.plan import Phase, Step, loopback_repository
+from astroctl.images.plan import Phase, Step, loopback_repository, run_steps
 from astroctl.images.tags import PLATFORM_OS, Image, TagPlan, plan_tags
 from astroctl.matrix.model import Matrix, Release
 from astroctl.seams.docker import Docker
@@ -441,13 +441,8 @@ def run_publish(
 ) -> PublishReport:
     """Run the plan's docker commands in order (the first failure stops it), then read every
     tag back (:class:`VerifyFailed` when one differs)."""
-    ran: list[Step] = []
-    for step in plan.steps:
-        if progress is not None:
-            progress(step)
-        docker.run(step.invocation)
-        ran.append(step)
-    return PublishReport(plan, tuple(ran), verify(plan, registry))
+    ran = run_steps(plan.steps, docker, progress=progress)
+    return PublishReport(plan, ran, verify(plan, registry))
 
 
 def verify(plan: PublishPlan, registry: Registry) -> tuple[Verified, ...]:
