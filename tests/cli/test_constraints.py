@@ -73,7 +73,8 @@ def matrix_text(index: IndexServer, **releases: dict[str, str]) -> str:
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """9.2.0 overrides beta and adds delta-free pins; 9.3.0 adds a package with only an x86_64
-    wheel; 9.4.0 pins two packages in conflict."""
+    wheel; 9.4.0 pins two packages in conflict; 9.5.0 adds one with only an sdist and one with
+    an x86_64 wheel and an sdist."""
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.setenv(name, DEAD_PROXY)
         monkeypatch.setenv(name.lower(), DEAD_PROXY)
@@ -95,6 +96,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         index.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
         index.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
         index.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
+        index.add("sdonly", "1.0", wheel=False, sdist=True, upload_time=OLD)
+        index.add("x86sdist", "1.0", tags=X86_TAG, sdist=True, upload_time=OLD)
         index.add_file("constraints", UPSTREAM_FILE, UPSTREAM)
         path = tmp_path / "compatibility.toml"
         path.write_text(
@@ -104,6 +107,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                     "9.2.0": {"beta": "2.0"},
                     "9.3.0": {"beta": "2.0", "x86only": "1.0"},
                     "9.4.0": {"beta": "2.0", "delta": "1.0"},
+                    "9.5.0": {"beta": "2.0", "sdonly": "1.0", "x86sdist": "1.0"},
                 },
             ),
             encoding="utf-8",
@@ -216,6 +220,47 @@ def test_the_index_comes_from_pip_index_url_before_the_matrix(
     data = payload(invoke(*RESOLVE, "9.2.0", "--check", "-f", "json", matrix=world.matrix))
     assert data["index"] == world.index.url
     assert all(check["ok"] for check in data["checks"])
+
+
+def no_wheel(pin: str, architecture: str) -> str:
+    return (
+        f"astroctl: warning: {pin} has no wheel for linux/{architecture} (Python 3.11): pip "
+        f"builds it from source there; the image needs a compiler\n"
+    )
+
+
+def test_pins_built_from_source_are_a_warning_in_every_output(invoke: Invoke, world: World) -> None:
+    warnings = (
+        no_wheel("sdonly==1.0", "amd64")
+        + no_wheel("sdonly==1.0", "arm64")
+        + no_wheel("x86sdist==1.0", "arm64")
+    )
+    data = json.loads(
+        ok(invoke(*RESOLVE, "9.5.0", "--check", "-f", "json", matrix=world.matrix), warnings)
+    )
+    assert [(c["architecture"], c["ok"], c["from_source"]) for c in data["checks"]] == [
+        ("amd64", True, ["sdonly==1.0"]),
+        ("arm64", True, ["sdonly==1.0", "x86sdist==1.0"]),
+    ]
+    written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    assert (
+        ": installs on linux/amd64, linux/arm64; without a wheel there, built from source "
+        "(needs a compiler):\n#   sdonly==1.0 on linux/amd64, linux/arm64\n"
+        "#   x86sdist==1.0 on linux/arm64\n" in written
+    )
+    table = ok(invoke(*RESOLVE, "9.5.0", "--check", matrix=world.matrix), warnings)
+    assert (
+        "  arm64: no wheel for Python 3.11, built from source (needs a compiler): sdonly==1.0, "
+        "x86sdist==1.0\n" in table
+    )
+
+
+def test_wheels_only_makes_a_build_from_source_a_failure(invoke: Invoke, world: World) -> None:
+    stderr = failed(invoke(*RESOLVE, "9.5.0", "--wheels-only", matrix=world.matrix), 3)
+    assert "needs packages built from source (--wheels-only; nothing written)" in stderr
+    assert "x86sdist==1.0: x86sdist==1.0 has no wheel for linux/arm64 (Python 3.11)" in stderr
+    assert not (world.directory / "constraints-3.11.txt").exists()
+    ok(invoke(*RESOLVE, "9.2.0", "--wheels-only", matrix=world.matrix))
 
 
 def test_offline_after_one_online_run_asks_nothing(invoke: Invoke, world: World) -> None:

@@ -30,6 +30,7 @@ from astroctl.errors import (
 from astroctl.matrix.model import Matrix
 from astroctl.providers.constraints import (
     CACHE_NAMESPACE,
+    BuildsFromSource,
     ConstraintsDoNotInstall,
     Inputs,
     Options,
@@ -492,7 +493,9 @@ def test_file_urls_are_read_in_place(tmp_path: Path) -> None:
 @pytest.fixture
 def index() -> Iterator[IndexServer]:
     """Airflow 2.7.2 (needs beta), alpha (needs beta), beta 1.0 / 2.0 / 3.0 (3.0 after the
-    release date), delta (needs beta<2), native (x86_64 and aarch64 wheels), x86only."""
+    release date), delta (needs beta<2), native (x86_64 and aarch64 wheels), x86only; sdonly
+    (an sdist, no wheel), x86sdist (an x86_64 wheel and an sdist), oldarm (a wheel for Python
+    3.10 on aarch64 only, and an sdist)."""
     with IndexServer() as running:
         running.add("apache-airflow", "2.7.2", requires_dist=["beta>=1"], upload_time=OLD)
         running.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
@@ -503,6 +506,11 @@ def index() -> Iterator[IndexServer]:
         running.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
         running.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
         running.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
+        running.add("sdonly", "1.0", wheel=False, sdist=True, upload_time=OLD)
+        running.add("x86sdist", "1.0", tags=X86_TAG, sdist=True, upload_time=OLD)
+        running.add("x86sdist", "1.0", tags="cp311-cp311-win_amd64", upload_time=OLD)
+        running.add("oldarm", "1.0", tags=X86_TAG, sdist=True, upload_time=OLD)
+        running.add("oldarm", "1.0", tags="cp310-cp310-manylinux_2_17_aarch64", upload_time=OLD)
         yield running
 
 
@@ -624,6 +632,75 @@ def test_what_the_set_does_not_pin_is_reported(index: IndexServer, tmp_path: Pat
         "amd64: the set does not pin what it needs: beta==2.0",
         "arm64: the set does not pin what it needs: beta==2.0",
     ]
+
+
+def test_pins_without_a_wheel_are_found_per_platform(index: IndexServer, tmp_path: Path) -> None:
+    notes: list[str] = []
+    pins = {"sdonly": "1.0", "x86sdist": "1.0", "oldarm": "1.0"}
+    result = run_resolve(release_matrix(pins), index, tmp_path, UPSTREAM, notes, check=True)
+    assert [(c.architecture, c.ok, c.from_source) for c in result.checks] == [
+        ("amd64", True, ("sdonly==1.0",)),
+        ("arm64", True, ("oldarm==1.0", "sdonly==1.0", "x86sdist==1.0")),
+    ]
+    assert notes == [
+        "sdonly==1.0 has no wheel for linux/amd64 (Python 3.11): pip builds it from source "
+        "there; the image needs a compiler",
+        *(
+            f"{pin} has no wheel for linux/arm64 (Python 3.11): pip builds it from source "
+            "there; the image needs a compiler"
+            for pin in ("oldarm==1.0", "sdonly==1.0", "x86sdist==1.0")
+        ),
+    ]
+    assert (
+        "# Checked with uv " in result.text
+        and ": installs on linux/amd64, linux/arm64; without a wheel there, built from source "
+        "(needs a compiler):\n"
+        "#   oldarm==1.0 on linux/arm64\n"
+        "#   sdonly==1.0 on linux/amd64, linux/arm64\n"
+        "#   x86sdist==1.0 on linux/arm64\n"
+        in result.text
+    )
+
+
+def test_a_set_with_wheels_everywhere_has_nothing_built_from_source(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    result = run_resolve(release_matrix({}), index, tmp_path, UPSTREAM, check=True)
+    assert [c.from_source for c in result.checks] == [(), ()]
+    assert "built from source" not in result.text
+
+
+def test_wheels_only_fails_on_a_pin_built_from_source(index: IndexServer, tmp_path: Path) -> None:
+    notes: list[str] = []
+    matrix = release_matrix({"x86sdist": "1.0"})
+    with pytest.raises(BuildsFromSource) as caught:
+        run_resolve(matrix, index, tmp_path, UPSTREAM, notes, wheels_only=True)
+    assert caught.value.exit_code == EXIT_PROBLEMS
+    assert caught.value.message.splitlines() == [
+        "the constraint set of Astro Runtime 9.2.0 for Python 3.11 needs packages built from "
+        "source (--wheels-only; nothing written):",
+        "  x86sdist==1.0: x86sdist==1.0 has no wheel for linux/arm64 (Python 3.11): pip builds "
+        "it from source there; the image needs a compiler",
+    ]
+    assert notes == []
+    fine = run_resolve(release_matrix({}), index, tmp_path, UPSTREAM, wheels_only=True)
+    assert [c.ok for c in fine.checks] == [True, True]
+
+
+def test_a_package_with_only_an_x86_64_wheel_and_no_sdist_has_no_solution_on_arm64(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """Not a build from source: uv has nothing to install at all (see the test above)."""
+    with pytest.raises(ConstraintsDoNotInstall):
+        run_resolve(release_matrix({"x86only": "1.0"}), index, tmp_path, UPSTREAM, wheels_only=True)
+
+
+def test_check_with_hashes_keeps_every_file_of_each_pin(index: IndexServer, tmp_path: Path) -> None:
+    matrix = release_matrix({"x86sdist": "1.0"})
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True, hashes=True)
+    assert result.hashes is not None
+    assert len(result.hashes["x86sdist"]) == 3  # the x86_64 and Windows wheels and the sdist
+    assert [c.from_source for c in result.checks] == [(), ("x86sdist==1.0",)]
 
 
 def test_a_package_from_a_private_index_is_found_there(tmp_path: Path, index: IndexServer) -> None:

@@ -28,6 +28,7 @@ from astroctl.seams.uv import (
     exclude_newer_stamp,
     find_binary,
     parse_compiled,
+    parse_lock,
 )
 from tests.index_server import IndexServer
 from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
@@ -437,3 +438,30 @@ def test_parse_compiled_joins_continuations_and_reads_hashes() -> None:
 def test_parse_compiled_refuses_what_it_cannot_read() -> None:
     with pytest.raises(OperationError, match="cannot read"):
         parse_compiled("-e ./src\n")
+
+
+def test_a_lock_names_the_packages_without_a_wheel() -> None:
+    text = """lock-version = "1.0"
+created-by = "uv"
+
+[[packages]]
+name = "Alpha_One"
+version = "1.0"
+wheels = [
+    { url = "http://x/a.whl", hashes = { sha256 = "bb" } },
+    { url = "http://x/b.whl", hashes = { sha256 = "aa" } },
+]
+
+[[packages]]
+name = "psutil"
+version = "5.9.5"
+sdist = { url = "http://x/psutil-5.9.5.tar.gz", hashes = { sha256 = "cc" } }
+"""
+    pins, hashes, from_source = parse_lock(text)
+    assert pins == {"alpha-one": "1.0", "psutil": "5.9.5"}
+    assert hashes == {"alpha-one": ("sha256:aa", "sha256:bb"), "psutil": ("sha256:cc",)}
+    assert from_source == ("psutil==5.9.5",)
+    with pytest.raises(OperationError, match="cannot read"):
+        parse_lock("[[packages]]\nname = 'x'\n")
+    with pytest.raises(OperationError, match="cannot read"):
+        parse_lock("not = toml = at all")

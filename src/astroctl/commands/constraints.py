@@ -86,7 +86,17 @@ def resolve(
         typer.Option(
             "--check",
             help="Prove with uv that the whole set installs on each architecture of the release "
-            "(linux amd64 and arm64) for that Python; exit 3 when it does not.",
+            "(linux amd64 and arm64) for that Python; exit 3 when it does not. Pins with no "
+            "wheel there (built from source) are warned about.",
+        ),
+    ] = False,
+    wheels_only: Annotated[
+        bool,
+        typer.Option(
+            "--wheels-only",
+            help="With --check (implied): a pin with no wheel for an architecture and that "
+            "Python (pip would build it from source) fails the check (exit 3), instead of a "
+            "warning.",
         ),
     ] = False,
     upstream: Annotated[
@@ -161,8 +171,9 @@ def resolve(
     options = core.Options(
         python=python,
         upstream=upstream,
-        check=check,
+        check=check or wheels_only,
         hashes=hashes,
+        wheels_only=wheels_only,
         offline=offline,
         exclude_newer=_cutoff(exclude_newer, release),
         fresh_for=fresh_for,

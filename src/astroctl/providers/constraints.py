@@ -396,6 +396,8 @@ class ArchitectureCheck:
     explanation: str = ""  # uv's, when it found no solution
     unpinned: tuple[str, ...] = ()  # name==version uv needed that the set does not pin
     argv: tuple[str, ...] = ()
+    # name==version of the set with no wheel for this platform and Python: built from source
+    from_source: tuple[str, ...] = ()
 
 
 class ConstraintsDoNotInstall(ChecksFailed):
@@ -411,6 +413,37 @@ class ConstraintsDoNotInstall(ChecksFailed):
             lines.append(f"  {check.architecture} ({check.platform}): no solution")
             lines.extend(f"    {line}" if line else "" for line in check.explanation.splitlines())
         super().__init__("\n".join(lines))
+
+
+class BuildsFromSource(ChecksFailed):
+    """With ``wheels_only``: some pin has no wheel for some checked platform (exit 3)."""
+
+    def __init__(self, subject: str, python: str, checks: Sequence[ArchitectureCheck]) -> None:
+        self.checks = tuple(checks)
+        lines = [f"{subject} needs packages built from source (--wheels-only; nothing written):"]
+        lines.extend(
+            f"  {requirement}: {no_wheel(requirement, check.architecture, python)}"
+            for check in self.checks
+            for requirement in check.from_source
+        )
+        super().__init__("\n".join(lines))
+
+
+def no_wheel(requirement: str, architecture: str, python: str) -> str:
+    """The warning of one pin without a wheel on one platform."""
+    return (
+        f"{requirement} has no wheel for linux/{architecture} (Python {python}): pip builds it "
+        f"from source there; the image needs a compiler"
+    )
+
+
+def from_source(checks: Sequence[ArchitectureCheck]) -> list[tuple[str, list[str]]]:
+    """Each pin built from source somewhere, with the architectures, in the pins' order."""
+    found: dict[str, list[str]] = {}
+    for check in checks:
+        for requirement in check.from_source:
+            found.setdefault(requirement, []).append(check.architecture)
+    return sorted(found.items())
 
 
 # -- the whole resolution -----------------------------------------------------------------------
@@ -493,6 +526,7 @@ class Options:
     check: bool = False
     hashes: bool = False
     offline: bool = False
+    wheels_only: bool = False  # a pin without a wheel on some platform fails the check
     exclude_newer: date | None = None
     cache_dir: Path | None = None  # astroctl's cache (None: the user cache directory)
     uv_cache_dir: Path | None = None  # uv's cache (None: uv's own default)
@@ -516,6 +550,8 @@ def resolve(
     uv), then with ``check`` or ``hashes`` proves it installs on each of the release's
     architectures; :class:`ConstraintsDoNotInstall` when it does not on some.
     """
+    if options.wheels_only and not options.check:
+        options = replace(options, check=True)
     python = target_of(release, options.python).python
     wanted = release_pins(release)
     if options.upstream is not None:
@@ -682,6 +718,7 @@ class _Job:
         platform: str,
         *,
         hashes: bool = False,
+        lock: bool = False,
     ) -> CompileResult:
         with tempfile.TemporaryDirectory(prefix="astroctl-constraints-") as scratch:
             folder = Path(scratch)
@@ -702,6 +739,7 @@ class _Job:
                 generate_hashes=hashes,
                 cache_dir=self.options.uv_cache_dir,
                 offline=self.options.offline,
+                lock=lock,
             )
 
     def freeze(self, release: Release, wanted: Mapping[str, str]) -> tuple[Pin, ...]:
@@ -721,37 +759,70 @@ class _Job:
         self, release: Release, pins: Sequence[Pin], subject: str, notify: Notify | None
     ) -> tuple[tuple[ArchitectureCheck, ...], dict[str, tuple[str, ...]]]:
         """The set resolved against itself on each of the release's architectures, and the
-        union of the hashes uv lists; :class:`ConstraintsDoNotInstall` if one has no solution."""
+        union of the hashes uv lists; :class:`ConstraintsDoNotInstall` if one has no solution,
+        :class:`BuildsFromSource` if, with ``wheels_only``, some pin has no wheel on one.
+
+        With ``check``, uv prints each resolution as a PEP 751 lock, which lists per package
+        only the wheels it finds installable on that platform for that Python: a pin listed
+        with none is built from source there (the same resolution, no further uv run or
+        request). ``hashes`` keeps its own run per architecture (``--generate-hashes``: every
+        file of each pinned version, whatever its platform)."""
         requirements = [f"{p.name}; {p.marker}" if p.marker else p.name for p in pins]
         constraints = [p.requirement for p in pins]
-        names = {p.name for p in pins}
+        names = frozenset(p.name for p in pins)
         checks: list[ArchitectureCheck] = []
         found: dict[str, set[str]] = {}
         for architecture in release.architectures:
-            platform = PLATFORMS[architecture]
-            try:
-                result = self._compile(
-                    requirements, constraints, platform, hashes=self.options.hashes
+            check, listed = self._check_one(architecture, requirements, constraints, names)
+            checks.append(check)
+            for name, digests in listed.items():
+                found.setdefault(name, set()).update(digests)
+            if check.unpinned and notify is not None:
+                notify(
+                    f"{architecture}: the set does not pin what it needs: "
+                    f"{', '.join(check.unpinned)}"
                 )
-            except ResolutionFailed as exc:
-                checks.append(ArchitectureCheck(architecture, platform, False, exc.explanation))
-                continue
-            for name, listed in result.hashes.items():
-                found.setdefault(name, set()).update(listed)
-            unpinned = tuple(
-                f"{name}=={version}"
-                for name, version in sorted(result.pins.items())
-                if name not in names
-            )
-            checks.append(
-                ArchitectureCheck(architecture, platform, True, "", unpinned, result.argv)
-            )
-            if unpinned and notify is not None:
-                notify(f"{architecture}: the set does not pin what it needs: {', '.join(unpinned)}")
         if not all(check.ok for check in checks):
             raise ConstraintsDoNotInstall(subject, checks)
+        if self.options.wheels_only and any(check.from_source for check in checks):
+            raise BuildsFromSource(subject, self.python, checks)
+        if notify is not None:
+            for check in checks:
+                for requirement in check.from_source:
+                    notify(no_wheel(requirement, check.architecture, self.python))
         hashes = {name: tuple(sorted(found[name])) for name in sorted(found) if name in names}
         return tuple(checks), hashes
+
+    def _check_one(
+        self,
+        architecture: str,
+        requirements: Sequence[str],
+        constraints: Sequence[str],
+        names: frozenset[str],
+    ) -> tuple[ArchitectureCheck, Mapping[str, tuple[str, ...]]]:
+        """One architecture's check (a lock with ``check``) and the hashes uv lists there."""
+        platform = PLATFORMS[architecture]
+        check, hashes = self.options.check, self.options.hashes
+        try:
+            result = self._compile(
+                requirements, constraints, platform, hashes=hashes and not check, lock=check
+            )
+            hashed = result
+            if check and hashes:
+                hashed = self._compile(requirements, constraints, platform, hashes=True)
+        except ResolutionFailed as exc:
+            return ArchitectureCheck(architecture, platform, False, exc.explanation), {}
+        unpinned = tuple(
+            f"{name}=={version}"
+            for name, version in sorted(result.pins.items())
+            if name not in names
+        )
+        return (
+            ArchitectureCheck(
+                architecture, platform, True, "", unpinned, result.argv, result.from_source
+            ),
+            hashed.hashes,
+        )
 
 
 # -- the file -----------------------------------------------------------------------------------
@@ -855,7 +926,18 @@ def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
         lines.extend(f"  {p.name}=={p.version}" for p in merged.added)
     if resolution.checks:
         where = ", ".join(f"linux/{c.architecture}" for c in resolution.checks)
-        lines.append(f"Checked with uv {resolution.inputs.uv_version}: installs on {where}.")
+        built = from_source(resolution.checks)
+        if not built:
+            lines.append(f"Checked with uv {resolution.inputs.uv_version}: installs on {where}.")
+        else:
+            lines.append(
+                f"Checked with uv {resolution.inputs.uv_version}: installs on {where}; "
+                f"without a wheel there, built from source (needs a compiler):"
+            )
+            lines.extend(
+                f"  {requirement} on {', '.join(f'linux/{a}' for a in architectures)}"
+                for requirement, architectures in built
+            )
     if resolution.hashes is not None:
         lines.append("Hashes: every file uv lists for the pinned version on those platforms.")
     return lines

@@ -67,6 +67,12 @@ def summary(result: Resolution, path: str | None) -> list[str]:
             for c in result.checks
             if c.unpinned
         )
+        lines.extend(
+            f"  {c.architecture}: no wheel for Python {result.python}, built from source "
+            f"(needs a compiler): {', '.join(c.from_source)}"
+            for c in result.checks
+            if c.from_source
+        )
     if result.hashes is not None:
         hashed = sum(1 for digests in result.hashes.values() if digests)
         lines.append(f"hashes: {hashed} of {_plural(len(merged.pins), 'pin')} carry hashes")
@@ -116,6 +122,7 @@ def payload(result: Resolution, path: str | None) -> dict[str, Any]:
                 "platform": c.platform,
                 "ok": c.ok,
                 "unpinned": list(c.unpinned),
+                "from_source": list(c.from_source),
             }
             for c in result.checks
         ],

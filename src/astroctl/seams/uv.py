@@ -82,6 +82,9 @@ class CompileResult:
     hashes: Mapping[str, tuple[str, ...]] = field(default_factory=_no_hashes)
     text: str = ""  # uv's output, as it printed it
     argv: tuple[str, ...] = ()
+    # with ``lock``: the packages (name==version) for which uv lists no wheel for the target
+    # platform and Python, only an sdist: pip builds them from source there
+    from_source: tuple[str, ...] = ()
 
 
 class ResolutionFailed(ChecksFailed):
@@ -198,6 +201,7 @@ class Uv:
         generate_hashes: bool = False,
         cache_dir: Path | None = None,
         offline: bool = False,
+        lock: bool = False,
     ) -> list[str]:
         """The argv of :meth:`compile` (also what a report shows)."""
         argv = [os.fspath(self.binary), "pip", "compile", os.fspath(requirements)]
@@ -212,6 +216,8 @@ class Uv:
             argv += ["--exclude-newer", exclude_newer_stamp(exclude_newer)]
         if generate_hashes:
             argv.append("--generate-hashes")
+        if lock:
+            argv += ["--format", "pylock.toml"]
         if cache_dir is not None:
             argv += ["--cache-dir", os.fspath(cache_dir)]
         if offline:
@@ -234,9 +240,15 @@ class Uv:
         generate_hashes: bool = False,
         cache_dir: Path | None = None,
         offline: bool = False,
+        lock: bool = False,
     ) -> CompileResult:
         """Resolve ``requirements`` for ``python_version`` on ``platform`` (a uv target such
-        as ``aarch64-unknown-linux-gnu``); :class:`ResolutionFailed` when uv finds none."""
+        as ``aarch64-unknown-linux-gnu``); :class:`ResolutionFailed` when uv finds none.
+
+        ``lock``: uv prints the resolution as a PEP 751 lock (``--format pylock.toml``), which
+        names, per package, the sdist and only the wheels uv finds installable on that target
+        (Python, ABI, OS, architecture): a package with no wheel there is in ``from_source``,
+        and its hashes are those of the files listed (not of every file of the version)."""
         argv = self.compile_argv(
             requirements,
             python_version=python_version,
@@ -248,14 +260,22 @@ class Uv:
             generate_hashes=generate_hashes,
             cache_dir=cache_dir,
             offline=offline,
+            lock=lock,
         )
         result = self.runner.run(
             argv, check=False, env=environment(), timeout=self.timeout, read_only=True
         )
         if result.returncode == 0:
-            pins, hashes = parse_compiled(result.stdout)
+            if lock:
+                pins, hashes, from_source = parse_lock(result.stdout)
+            else:
+                (pins, hashes), from_source = parse_compiled(result.stdout), ()
             return CompileResult(
-                MappingProxyType(pins), MappingProxyType(hashes), result.stdout, result.argv
+                MappingProxyType(pins),
+                MappingProxyType(hashes),
+                result.stdout,
+                result.argv,
+                from_source,
             )
         explanation = result.stderr.strip()
         if result.returncode == 1 and _OFFLINE in explanation:
@@ -289,6 +309,47 @@ def parse_compiled(text: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]
             word.removeprefix("--hash=") for word in options.split() if word.startswith("--hash=")
         )
     return pins, hashes
+
+
+def parse_lock(
+    text: str,
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The pins, hashes and packages without a wheel (``name==version``, sorted) of a PEP 751
+    lock as ``uv pip compile --format pylock.toml`` prints it: ``[[packages]]`` with ``name``,
+    ``version``, an optional ``sdist`` table and an optional ``wheels`` array."""
+    import tomllib
+
+    from packaging.utils import canonicalize_name
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise OperationError(f"uv printed a lock astroctl cannot read: {exc}") from exc
+    pins: dict[str, str] = {}
+    hashes: dict[str, tuple[str, ...]] = {}
+    from_source: list[str] = []
+    packages = document.get("packages", [])
+    if not isinstance(packages, list):
+        raise OperationError("uv printed a lock astroctl cannot read: packages is not a list")
+    for package in packages:
+        name, version = package.get("name"), package.get("version")
+        if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
+            raise OperationError(f"uv printed a lock entry astroctl cannot read: {package!r}")
+        key = canonicalize_name(name)
+        pins[key] = version
+        wheels = package.get("wheels") or []
+        sdist = package.get("sdist")
+        files = [*wheels, *([sdist] if isinstance(sdist, dict) else [])]
+        hashes[key] = tuple(
+            sorted(
+                f"sha256:{item['hashes']['sha256']}"
+                for item in files
+                if isinstance(item, dict) and "sha256" in item.get("hashes", {})
+            )
+        )
+        if not wheels:
+            from_source.append(f"{key}=={version}")
+    return pins, hashes, tuple(sorted(from_source))
 
 
 def _logical_lines(text: str) -> list[str]:
