@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from astroctl.seams.process import (
     ProcessRunner,
     ProcessTimedOut,
     Runner,
+    concurrently,
 )
 
 PY = sys.executable
@@ -388,3 +391,92 @@ def test_streamed_lines_and_the_failure_tail_lose_their_colour_sequences() -> No
         Runner().run(python(code))
     assert "\x1b" not in caught.value.message
     assert "ERROR: Could not build wheels for psutil" in caught.value.message
+
+
+# --- concurrently ---------------------------------------------------------------------------
+
+
+def sleeper(pids: Path) -> str:
+    """A program that starts a grandchild, writes both pids to ``pids`` and sleeps."""
+    return (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        f"open({str(pids)!r} + '.tmp', 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        f"os.rename({str(pids)!r} + '.tmp', {str(pids)!r})\n"
+        "time.sleep(30)"
+    )
+
+
+def started(*paths: Path, within: float = 10.0) -> list[int]:
+    deadline = time.monotonic() + within
+    while not all(path.exists() for path in paths):
+        assert time.monotonic() < deadline, "the programs did not start"
+        time.sleep(0.02)
+    return [int(pid) for path in paths for pid in path.read_text().split()]
+
+
+def test_concurrently_returns_the_results_in_the_tasks_order() -> None:
+    runner = Runner()
+    tasks = [
+        lambda: runner.run(python("import time; time.sleep(0.3); print('slow')")).stdout,
+        lambda: runner.run(python("print('fast')")).stdout,
+    ]
+    assert concurrently(runner, tasks) == ["slow\n", "fast\n"]
+    assert concurrently(runner, []) == []
+
+
+def test_an_interrupt_of_the_waiting_thread_stops_the_workers_programs(tmp_path: Path) -> None:
+    """Ctrl-C reaches the main thread only: the programs worker threads wait on must die too."""
+    runner = Runner()
+    files = [tmp_path / "a", tmp_path / "b"]
+    tasks = [lambda path=path: runner.run(python(sleeper(path))) for path in files]
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    pids: list[int] = []
+
+    def interrupt() -> None:
+        pids.extend(started(*files))
+        signal.pthread_kill(main, signal.SIGINT)
+
+    helper = threading.Thread(target=interrupt)
+    helper.start()
+    begun = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        concurrently(runner, tasks)
+    helper.join()
+    assert time.monotonic() - begun < 10
+    assert len(pids) == 4  # two programs and a grandchild each
+    assert all(wait_gone(pid) for pid in pids)
+    assert runner.run(python("print('again')")).stdout == "again\n"  # the runner still works
+
+
+def test_a_failing_task_stops_the_other_tasks_programs(tmp_path: Path) -> None:
+    runner = Runner()
+    path = tmp_path / "pids"
+
+    def failing() -> ProcessResult:
+        started(path)
+        return runner.run(python("import sys; sys.exit(3)"))
+
+    begun = time.monotonic()
+    with pytest.raises(ProcessFailed, match="exit status 3"):
+        concurrently(runner, [failing, lambda: runner.run(python(sleeper(path)))])
+    assert time.monotonic() - begun < 10
+    assert all(wait_gone(pid) for pid in started(path))
+
+
+def test_a_runner_that_is_not_stoppable_runs_the_tasks_one_by_one() -> None:
+    order: list[int] = []
+
+    class Fake:
+        def run(self, argv: object, **options: object) -> ProcessResult:
+            raise AssertionError("not run")
+
+    def task(number: int) -> int:
+        order.append(number)
+        assert threading.current_thread() is threading.main_thread()
+        return number
+
+    fake: ProcessRunner = Fake()
+    assert concurrently(fake, [lambda: task(1), lambda: task(2)]) == [1, 2]
+    assert order == [1, 2]

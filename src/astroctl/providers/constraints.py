@@ -49,6 +49,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, NoReturn
@@ -74,6 +75,7 @@ from astroctl.seams.cache import (
 )
 from astroctl.seams.http import HttpClient, check_status, shown_url
 from astroctl.seams.index import Netrc, PackageIndex, refuse_credentials
+from astroctl.seams.process import concurrently
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
 
 if TYPE_CHECKING:
@@ -772,8 +774,15 @@ class _Job:
         names = frozenset(p.name for p in pins)
         checks: list[ArchitectureCheck] = []
         found: dict[str, set[str]] = {}
-        for architecture in release.architectures:
-            check, listed = self._check_one(architecture, requirements, constraints, names)
+        # one uv run per architecture, at once: see process.concurrently for Ctrl-C
+        done = concurrently(
+            self.uv.runner,
+            [
+                partial(self._check_one, architecture, requirements, constraints, names)
+                for architecture in release.architectures
+            ],
+        )
+        for architecture, (check, listed) in zip(release.architectures, done, strict=True):
             checks.append(check)
             for name, digests in listed.items():
                 found.setdefault(name, set()).update(digests)

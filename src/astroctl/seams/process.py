@@ -12,6 +12,13 @@ naming the command, its exit status and the tail of its output.
 
 ``git``, ``docker`` and ``uv`` wrappers stand on :class:`Runner`; a context object carries one
 and tests hand it a fake that satisfies :class:`ProcessRunner`.
+
+:func:`concurrently` runs a few tasks (each running programs through one :class:`Runner`) in
+worker threads while the calling thread waits. Python delivers Ctrl-C (``KeyboardInterrupt``)
+to the main thread only, so a program a worker thread waits on would outlive an interrupt; the
+runner therefore keeps every program it has running, and when the waiting thread is
+interrupted (or one task fails) it stops them all, refuses to start more, waits for the
+workers, and re-raises.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ import signal
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import IO, Protocol, TypeVar
 
 from astroctl.errors import OperationError
 
@@ -37,6 +44,7 @@ _SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b
 
 Echo = Callable[[str], None]
 Environment = Mapping[str, str | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,7 @@ class Runner:
         self.dry_run = dry_run
         self.echo = echo
         self.recorded: list[tuple[str, ...]] = []
+        self.live = _Live()
 
     def run(
         self,
@@ -147,7 +156,7 @@ class Runner:
         self.recorded.append(command)
         if self.dry_run and not read_only:
             return ProcessResult(command, 0, "", "")
-        job = _Job(command, limit, _environment(env), cwd, input)
+        job = _Job(command, limit, _environment(env), cwd, input, self.live)
         result = job.capture() if echo is None else job.stream(echo, observe)
         if check and result.returncode != 0:
             tail = tail_lines(result.stderr) or tail_lines(result.stdout)
@@ -177,14 +186,22 @@ class _Job:
         env: dict[str, str] | None,
         cwd: str | os.PathLike[str] | None,
         input: str | None,
+        live: _Live | None = None,
     ) -> None:
         self.argv = argv
         self.timeout = timeout
         self.env = env
         self.cwd = cwd
         self.input = input
+        self.live = live if live is not None else _Live()
 
     def _start(self, *, merge: bool) -> subprocess.Popen[str]:
+        with self.live.starting(self.argv) as add:
+            process = self._popen(merge=merge)
+            add(process)
+        return process
+
+    def _popen(self, *, merge: bool) -> subprocess.Popen[str]:
         try:
             return subprocess.Popen(  # noqa: S603 - an argv list, never a shell
                 self.argv,
@@ -203,7 +220,7 @@ class _Job:
 
     def capture(self) -> ProcessResult:
         process = self._start(merge=False)
-        with process:
+        with self.live.held(process), process:
             try:
                 stdout, stderr = process.communicate(self.input, timeout=self.timeout)
             except subprocess.TimeoutExpired:
@@ -223,7 +240,7 @@ class _Job:
         threads = [_thread(_forward, process.stdout, echo, tail, observe)]
         if self.input is not None:
             threads.append(_thread(_feed, process.stdin, self.input))
-        with process:
+        with self.live.held(process), process:
             try:
                 process.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
@@ -235,6 +252,77 @@ class _Job:
                 raise
             _join(threads)
         return ProcessResult(self.argv, process.returncode, "", "\n".join(tail))
+
+
+class Interrupted(OperationError):
+    """A program was not started: the runner is stopping its programs (an interrupt, or
+    another task of :func:`concurrently` failed)."""
+
+
+class _Live:
+    """The programs one runner has running, so that another thread can stop them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen[str]] = set()
+        self._stopping = 0  # > 0: no program may start
+
+    @contextlib.contextmanager
+    def starting(self, argv: Sequence[str]) -> Iterator[Callable[[subprocess.Popen[str]], None]]:
+        """Start a program under the lock (so :meth:`stop_all` cannot miss it) and keep it."""
+        with self._lock:
+            if self._stopping:
+                raise Interrupted(f"{_command(argv)}: not started, the run is being stopped")
+            yield self._processes.add
+
+    @contextlib.contextmanager
+    def held(self, process: subprocess.Popen[str]) -> Iterator[None]:
+        """Forget the program once its run is over."""
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._processes.discard(process)
+
+    @contextlib.contextmanager
+    def stopping(self) -> Iterator[None]:
+        """Stop every program running now and refuse to start more, until the block ends."""
+        with self._lock:
+            self._stopping += 1
+            running = list(self._processes)
+        try:
+            stoppers = [_thread(_stop, process) for process in running]
+            _join(stoppers, KILL_GRACE * 2 + 1)
+            yield
+        finally:
+            with self._lock:
+                self._stopping -= 1
+
+
+def concurrently(runner: ProcessRunner, tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """The results of ``tasks``, run at once in worker threads (in their order), each running
+    its programs through ``runner``. If the calling thread is interrupted while it waits, or a
+    task raises, every program the runner has running is stopped (SIGTERM, then SIGKILL, to
+    its process group) and no new one starts until the workers are done; then the interrupt,
+    or the first task's error in the tasks' order, is raised. A runner that is not a
+    :class:`Runner` (a test's fake) cannot be stopped from here: its tasks run one by one."""
+    if len(tasks) < 2 or not isinstance(runner, Runner):
+        return [task() for task in tasks]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="astroctl-run")
+    try:
+        futures = [pool.submit(task) for task in tasks]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            with runner.live.stopping():
+                for future in futures:
+                    future.cancel()
+                pool.shutdown(wait=True)
+            raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _thread(target: Callable[..., None], *args: object) -> threading.Thread:
@@ -268,9 +356,9 @@ def _feed(sink: IO[str], text: str) -> None:
         sink.write(text)
 
 
-def _join(threads: Iterable[threading.Thread]) -> None:
+def _join(threads: Iterable[threading.Thread], timeout: float | None = None) -> None:
     for thread in threads:
-        thread.join(timeout=KILL_GRACE)
+        thread.join(timeout=KILL_GRACE if timeout is None else timeout)
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
