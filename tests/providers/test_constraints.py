@@ -166,6 +166,19 @@ def test_parse_reads_pins_markers_comments_and_crlf() -> None:
     )
 
 
+def test_plain_pins_read_as_packaging_reads_them() -> None:
+    text = "A_b.C == 1.0.post1\nx==1!2.0+local.7\ny==1.0; python_version < '3.12'\nz==1.0.*\n"
+    with pytest.raises(InputError, match="line 4: not an exact name==version pin"):
+        parse_constraints(text, "c.txt")
+    assert parse_constraints(text.rpartition("z")[0], "c.txt") == (
+        Pin("a-b-c", "1.0.post1", None, 1),
+        Pin("x", "1!2.0+local.7", None, 2),
+        Pin("y", "1.0", 'python_version < "3.12"', 3),
+    )
+    with pytest.raises(InputError, match=r"line 1: not a name==version pin: 'a==1\.0\.x'"):
+        parse_constraints("a==1.0.x\n", "c.txt")
+
+
 def test_parse_an_empty_file_has_no_pins() -> None:
     assert parse_constraints("# nothing\n\n", "up") == ()
 

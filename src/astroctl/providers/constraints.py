@@ -45,6 +45,7 @@ only writer. Nothing here prints: warnings go to ``notify``.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -165,6 +166,8 @@ def parse_constraints(text: str, source: str) -> tuple[Pin, ...]:
 
 def _strip_comment(line: str) -> str:
     """A line without its comment: ``#`` at the start or after whitespace (as pip reads it)."""
+    if "#" not in line:
+        return line
     if line.lstrip().startswith("#"):
         return ""
     for index, char in enumerate(line):
@@ -173,7 +176,21 @@ def _strip_comment(line: str) -> str:
     return line
 
 
+# ``name==version`` and nothing else, as most lines are: read without packaging's parser
+_PLAIN_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*==[ \t]*([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
+)
+
+
 def _pin(line: str, number: int) -> Pin:
+    plain = _PLAIN_PIN.fullmatch(line)
+    if plain is not None:
+        try:
+            Version(plain[2])
+        except InvalidVersion:
+            pass  # the full reading below names the problem
+        else:
+            return Pin(canonicalize_name(plain[1]), plain[2], None, number)
     try:
         requirement = Requirement(line)
     except (InvalidRequirement, InvalidMarker) as exc:
