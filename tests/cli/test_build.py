@@ -99,7 +99,9 @@ def test_dry_run_table_lists_the_images_then_each_command_on_a_line(
     assert "onbuild   3.11" in head and "9.2.0-base 9.2.0-python-3.11-base" in head
     lines = commands.splitlines()
     assert len(lines) == 16
-    assert lines[0].startswith(f"DOCKER_BUILDKIT=0 {fake.binary} build --tag {REGISTRY}:9.2.0-")
+    assert lines[0].startswith(
+        f"DOCKER_BUILDKIT=0 {fake.binary} build --force-rm --tag {REGISTRY}:9.2.0-"
+    )
     assert (
         lines[-1] == f"{fake.binary} manifest push --purge --insecure {REGISTRY}:9.2.0-python-3.11"
     )
@@ -321,7 +323,7 @@ def test_a_failed_build_names_image_and_step_and_pushes_nothing(
 ) -> None:
     failing = f"{REGISTRY}:9.2.0-base-arm64"
     fake.answer(
-        ["build", "--tag", failing],
+        ["build", "--force-rm", "--tag", failing],
         stdout="Step 1/9 : FROM python:3.11-slim-bullseye\n"
         "Step 5/9 : RUN /bin/sh builder/install.sh\n"
         "ERROR: No matching distribution found for apache-airflow==2.7.2\n"

@@ -286,7 +286,7 @@ def test_a_child_pinning_apache_airflow_fails_with_the_reason(
         "Apache_Airflow[celery]==2.9.0\n",
     )
     done = engine.run(
-        "build", "--platform", "linux/amd64", "--network", "none", "--tag",
+        "build", "--force-rm", "--platform", "linux/amd64", "--network", "none", "--tag",
         f"{RUN}/child:refused", project, check=False,
     )  # fmt: skip
     output = done.stdout + done.stderr
@@ -379,6 +379,11 @@ def test_a_failing_run_step_names_the_image_and_the_step_and_pushes_nothing(
         assert found.tags("astro-runtime") == []
     assert not engine.has_image(failed)
     assert not engine.has_image(ref("onbuild", "amd64", repository))
+    # --force-rm: no container of this build's steps is left, not even the failed step's
+    steps = re.findall(r"Running in ([0-9a-f]{12})", result.stderr)
+    assert steps, result.stderr[-3000:]  # the failed RUN step ran in one
+    left = engine.run("ps", "--all", "--quiet", "--no-trunc").stdout.split()
+    assert [c for c in left if c[:12] in steps] == []
 
 
 # -- pushing ------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def plan(
 
 def build(ctx: str, tag: str, platform: str, arg: str) -> list[str]:
     return [
-        "docker", "build", "--tag", tag, "--build-arg", arg,
+        "docker", "build", "--force-rm", "--tag", tag, "--build-arg", arg,
         "--platform", platform, "--network", "host", str(WORK / ctx),
     ]  # fmt: skip
 
@@ -140,7 +140,7 @@ def test_a_base_image_per_architecture_with_arch(matrix: Matrix) -> None:
     assert [list(argv) for argv in built.commands[:2]] == [
         build("base-python-3.11", f"{REPO}:9.2.0-base-amd64", "linux/amd64",
               "PYTHON_IMAGE=local/py:3.11-amd64"),
-        ["docker", "build", "--tag", f"{REPO}:9.2.0-base-arm64", "--build-arg",
+        ["docker", "build", "--force-rm", "--tag", f"{REPO}:9.2.0-base-arm64", "--build-arg",
          "PYTHON_IMAGE=local/py:3.11-arm64", "--label", label, "--platform", "linux/arm64",
          "--network", "host", str(WORK / "base-python-3.11")],
     ]  # fmt: skip

@@ -151,6 +151,7 @@ def test_classic_build_argv_and_builder_variable(
     first, second = fake.calls()
     assert first["argv"] == [
         "build",
+        "--force-rm",
         "--file",
         str(tmp_path / "ctx" / "Dockerfile"),
         "--tag",
@@ -170,6 +171,7 @@ def test_classic_build_argv_and_builder_variable(
     assert first["env"]["DOCKER_BUILDKIT"] == "0"
     assert second["argv"] == [
         "build",
+        "--force-rm",
         "--tag",
         "astro:1",
         "--platform",
@@ -186,7 +188,7 @@ def test_a_build_may_carry_several_tags(fake: FakeDocker, lines: list[str]) -> N
     )
     assert invocation.action is Action.BUILD
     assert invocation.subject == "r:4.2.0"
-    assert invocation.argv[1:6] == ("build", "--tag", "r:4.2.0", "--tag", "r:4.2")
+    assert invocation.argv[1:7] == ("build", "--force-rm", "--tag", "r:4.2.0", "--tag", "r:4.2")
 
 
 def test_buildx_build_loads_one_platform_or_pushes_several(
@@ -333,6 +335,7 @@ def test_dry_run_records_the_argv_and_runs_only_queries(fake: FakeDocker) -> Non
     assert [argv[1:] for argv in runner.recorded] == [
         (
             "build",
+            "--force-rm",
             "--tag",
             "astro:1-amd64",
             "--platform",

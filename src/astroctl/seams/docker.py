@@ -9,7 +9,7 @@ naming it (:func:`reference_problem` says why).
 
 Two build paths, both first-class (SPEC 6):
 
-- the classic ``docker build --platform linux/ARCH`` per architecture, with
+- the classic ``docker build --force-rm --platform linux/ARCH`` per architecture, with
   ``DOCKER_BUILDKIT=0`` (the legacy builder) or ``DOCKER_BUILDKIT=1`` (the engine's own BuildKit,
   which a client older than 23 drives without buildx; :meth:`Docker.supports_buildkit`), then
   ``docker push`` and ``docker manifest create/push`` for the multi-arch tags;
@@ -407,8 +407,14 @@ class Docker:
         network: str | None = "host",
         buildkit: bool = False,
     ) -> Invocation:
-        """The classic ``docker build --platform P``: one platform, loaded into the engine."""
-        argv = [self.binary, "build", *self._build_options(tags, build_args, labels, file)]
+        """The classic ``docker build --platform P``: one platform, loaded into the engine.
+
+        ``--force-rm``: the legacy builder removes the intermediate container of a failed step
+        too (by default it keeps it, stopped, after a failure); BuildKit, which a client older
+        than 23 drives through this same command, accepts the flag and has no such containers.
+        """
+        argv = [self.binary, "build", "--force-rm"]
+        argv += self._build_options(tags, build_args, labels, file)
         argv += ["--platform", check_platform(platform)]
         if network:
             argv += ["--network", network]
