@@ -225,7 +225,7 @@ def test_the_index_comes_from_pip_index_url_before_the_matrix(
 def no_wheel(pin: str, architecture: str) -> str:
     return (
         f"astroctl: warning: {pin} has no wheel for linux/{architecture} (Python 3.11): pip "
-        f"builds it from source there; the image needs a compiler\n"
+        f"builds it from source there; the image needs a compiler unless it is pure Python\n"
     )
 
 
@@ -245,13 +245,13 @@ def test_pins_built_from_source_are_a_warning_in_every_output(invoke: Invoke, wo
     written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
     assert (
         ": installs on linux/amd64, linux/arm64; without a wheel there, built from source "
-        "(needs a compiler):\n#   sdonly==1.0 on linux/amd64, linux/arm64\n"
+        "(needing a compiler unless pure Python):\n#   sdonly==1.0 on linux/amd64, linux/arm64\n"
         "#   x86sdist==1.0 on linux/arm64\n" in written
     )
     table = ok(invoke(*RESOLVE, "9.5.0", "--check", matrix=world.matrix), warnings)
     assert (
-        "  arm64: no wheel for Python 3.11, built from source (needs a compiler): sdonly==1.0, "
-        "x86sdist==1.0\n" in table
+        "  arm64: no wheel for Python 3.11, built from source (needing a compiler unless pure "
+        "Python): sdonly==1.0, x86sdist==1.0\n" in table
     )
 
 

@@ -657,17 +657,17 @@ def test_pins_without_a_wheel_are_found_per_platform(index: IndexServer, tmp_pat
     ]
     assert notes == [
         "sdonly==1.0 has no wheel for linux/amd64 (Python 3.11): pip builds it from source "
-        "there; the image needs a compiler",
+        "there; the image needs a compiler unless it is pure Python",
         *(
             f"{pin} has no wheel for linux/arm64 (Python 3.11): pip builds it from source "
-            "there; the image needs a compiler"
+            "there; the image needs a compiler unless it is pure Python"
             for pin in ("oldarm==1.0", "sdonly==1.0", "x86sdist==1.0")
         ),
     ]
     assert (
         "# Checked with uv " in result.text
         and ": installs on linux/amd64, linux/arm64; without a wheel there, built from source "
-        "(needs a compiler):\n"
+        "(needing a compiler unless pure Python):\n"
         "#   oldarm==1.0 on linux/arm64\n"
         "#   sdonly==1.0 on linux/amd64, linux/arm64\n"
         "#   x86sdist==1.0 on linux/arm64\n"
@@ -693,7 +693,7 @@ def test_wheels_only_fails_on_a_pin_built_from_source(index: IndexServer, tmp_pa
         "the constraint set of Astro Runtime 9.2.0 for Python 3.11 needs packages built from "
         "source (--wheels-only; nothing written):",
         "  x86sdist==1.0: x86sdist==1.0 has no wheel for linux/arm64 (Python 3.11): pip builds "
-        "it from source there; the image needs a compiler",
+        "it from source there; the image needs a compiler unless it is pure Python",
     ]
     assert notes == []
     fine = run_resolve(release_matrix({}), index, tmp_path, UPSTREAM, wheels_only=True)

@@ -452,7 +452,7 @@ def no_wheel(requirement: str, architecture: str, python: str) -> str:
     """The warning of one pin without a wheel on one platform."""
     return (
         f"{requirement} has no wheel for linux/{architecture} (Python {python}): pip builds it "
-        f"from source there; the image needs a compiler"
+        f"from source there; the image needs a compiler unless it is pure Python"
     )
 
 
@@ -958,7 +958,7 @@ def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
         else:
             lines.append(
                 f"Checked with uv {resolution.inputs.uv_version}: installs on {where}; "
-                f"without a wheel there, built from source (needs a compiler):"
+                f"without a wheel there, built from source (needing a compiler unless pure Python):"
             )
             lines.extend(
                 f"  {requirement} on {', '.join(f'linux/{a}' for a in architectures)}"

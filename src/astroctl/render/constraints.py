@@ -69,7 +69,7 @@ def summary(result: Resolution, path: str | None) -> list[str]:
         )
         lines.extend(
             f"  {c.architecture}: no wheel for Python {result.python}, built from source "
-            f"(needs a compiler): {', '.join(c.from_source)}"
+            f"(needing a compiler unless pure Python): {', '.join(c.from_source)}"
             for c in result.checks
             if c.from_source
         )
