@@ -46,6 +46,7 @@ CONSTRAINTS = "# the set\napache-airflow==2.7.2\napache-airflow-providers-http==
 SHA = hashlib.sha256(CONSTRAINTS.encode()).hexdigest()
 SH = shutil.which("sh") or "/bin/sh"
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+INDEX = "http://127.0.0.1:3141/simple/"
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,10 @@ def test_base_starts_from_the_python_image_of_the_lines_debian(
 ) -> None:
     dockerfile = render(release, matrix).dockerfile
     assert "ARG PYTHON_IMAGE=python:3.11-slim-bullseye\n" in dockerfile
-    preamble, builder, final = stages(dockerfile)
+    preamble, final = stages(dockerfile)  # nothing to hide: one stage
+    assert preamble == ["ARG PYTHON_IMAGE=python:3.11-slim-bullseye"]
+    assert final[0] == "FROM ${PYTHON_IMAGE}"
+    preamble, builder, final = stages(render(release, matrix, index_url=INDEX).dockerfile)
     assert preamble == ["ARG PYTHON_IMAGE=python:3.11-slim-bullseye"]
     assert builder[0] == "FROM ${PYTHON_IMAGE} AS builder"
     assert final[0] == "FROM ${PYTHON_IMAGE}"
@@ -232,7 +236,8 @@ def test_the_context_files(release: Release, matrix: Matrix) -> None:
 
 
 def test_the_final_stage_installs_what_the_builder_made(release: Release, matrix: Matrix) -> None:
-    _, builder, final = stages(render(release, matrix).dockerfile)
+    context = render(release, matrix, index_url=INDEX)
+    _, builder, final = stages(context.dockerfile)
     assert builder[1:] == [
         "COPY builder/ /tmp/astro-build/",
         'RUN ["/bin/sh", "/tmp/astro-build/install.sh", "/opt/astronomer/venv", '
@@ -248,6 +253,86 @@ def test_the_final_stage_installs_what_the_builder_made(release: Release, matrix
         "USER astro",
         "WORKDIR /usr/local/airflow",
     ]
+    assert context.dockerfile.splitlines()[3] == (
+        "# Two stages: the build was given a pip.conf (builder/),"
+    )
+
+
+def test_with_nothing_to_hide_the_image_installs_in_one_stage(
+    release: Release, matrix: Matrix
+) -> None:
+    context = render(release, matrix)
+    assert not any(name.endswith(("ca-bundle.crt", "pip.conf")) for name in context.files)
+    dockerfile = context.dockerfile
+    assert dockerfile.splitlines()[3] == (
+        "# One stage: the build was given no CA bundle and no pip.conf (no index URL),"
+    )
+    assert "AS builder" not in dockerfile and "--from=" not in dockerfile
+    _, final = stages(dockerfile)
+    assert final[:3] == [
+        "FROM ${PYTHON_IMAGE}",
+        "COPY builder/ /tmp/astro-build/",
+        # one RUN installs and removes the install's inputs (and what install.sh wrote there)
+        "RUN /bin/sh /tmp/astro-build/install.sh /opt/astronomer/venv /tmp/astro-build "
+        "&& rm -rf /tmp/astro-build",
+    ]
+    assert final[4].startswith("RUN useradd --uid 50000 --gid 0 ")
+    assert final[5:] == [
+        "COPY constraints.txt airflow-pin.txt /usr/local/share/astronomer/",
+        "COPY --chown=50000:0 astronomer_monitoring_dag.py "
+        "/usr/local/airflow/dags/astronomer_monitoring_dag.py",
+        final[7],  # LABEL
+        "USER astro",
+        "WORKDIR /usr/local/airflow",
+    ]
+    # the same files to install from, the same labels and build argument as two stages
+    two = render(release, matrix, index_url=INDEX)
+    assert sorted(two.files) == sorted([*context.files, "builder/pip.conf"])
+    assert (two.labels, two.build_args) == (context.labels, context.build_args)
+
+
+def test_both_forms_make_the_same_image_apart_from_how_the_venv_gets_there(
+    release: Release, matrix: Matrix, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(PEM)
+    one = stages(render(release, matrix).dockerfile)[-1]
+    install = [i for i in one if "astro-build" in i]
+    assert len(install) == 2  # the COPY of builder/ and the installing RUN
+    for hidden in ({"ca_bundle": bundle}, {"index_url": INDEX}, {"extra_index_urls": [INDEX]}):
+        two = stages(render(release, matrix, **hidden).dockerfile)[-1]
+        assert [i for i in two if "--from=builder" not in i] == [i for i in one if i not in install]
+
+
+@pytest.mark.parametrize(
+    ("hidden", "reason"),
+    [
+        ({}, "One stage: the build was given no CA bundle and no pip.conf (no index URL)"),
+        ({"ca_bundle": True}, "Two stages: the build was given a CA bundle (builder/)"),
+        ({"index_url": INDEX}, "Two stages: the build was given a pip.conf (builder/)"),
+        ({"extra_index_urls": [INDEX]}, "Two stages: the build was given a pip.conf (builder/)"),
+        (
+            {"ca_bundle": True, "index_url": INDEX},
+            "Two stages: the build was given a CA bundle and a pip.conf (builder/)",
+        ),
+    ],
+)
+def test_the_header_says_which_form_and_why(
+    release: Release, matrix: Matrix, tmp_path: Path, hidden: dict[str, Any], reason: str
+) -> None:
+    if hidden.get("ca_bundle"):
+        hidden["ca_bundle"] = tmp_path / "ca.pem"
+        hidden["ca_bundle"].write_text(PEM)
+    context = render(release, matrix, **hidden)
+    header = " ".join(
+        line.removeprefix("#").strip()
+        for line in context.dockerfile.splitlines()
+        if line.startswith("#")
+    )
+    assert f" {reason}" in f" {header}"
+    two_stage = reason.startswith("Two")
+    assert ("AS builder" in context.dockerfile) is two_stage
+    assert core.base_form(context.files).two_stage is two_stage
 
 
 # -- the CA bundle and the indexes reach the builder stage only ---------------------------------

@@ -1,12 +1,15 @@
 """``astroctl build`` on the real Docker engine (``scripts/engine`` sets it up).
 
-One release of a small matrix is built once for the module, through the real CLI: base and
+One release of a small matrix is built twice for the module, through the real CLI: base and
 onbuild, amd64 and arm64 (arm64 under qemu), FROM the debootstrap Python images
 (``--base-image`` with ``{arch}``), installing from a loopback index of small wheels under a
-constraint set with hashes, with a CA bundle. The tests then look at the images: what pip
-installed, the environment, the labels, the architecture, the monitoring DAG, the ONBUILD
-steps of a child project, and that no layer holds the CA bundle. A second, failing build shows
-how a failed RUN step is reported and that nothing is pushed.
+constraint set with hashes. Once with a CA bundle and ``--index-url``, so the base image has
+two stages; once with neither (pip's default index is the base image's ``PIP_INDEX_URL``), so
+it has one, and pushed to a loopback registry. The tests then look at the images of both:
+what pip installed, the environment, the labels, the architecture, the monitoring DAG; then
+the ONBUILD steps of a child project, that no layer holds the CA bundle, and the manifest
+lists. A failing build shows how a failed RUN step is reported, that nothing is pushed and
+that no container of it is left.
 
 Without an engine these tests skip (fail under CI): see ``tests/images/conftest.py``.
 """
@@ -32,6 +35,7 @@ from tests.engine import (
     MACHINES,
     Engine,
     EngineIndex,
+    Registry,
     buildkit_client,
     registry,
     run_cli,
@@ -125,11 +129,17 @@ class Built:
     result: Result
     seconds: float
     constraints: str
-    marker: str
+    marker: str | None  # in the CA bundle, when the build was given one
     workdir: Path  # the build contexts
+    repository: str = REPOSITORY
+    base_image: str = BASE_IMAGE  # --base-image, with {arch}
 
     def ref(self, variant: str, arch: str) -> str:
-        return ref(variant, arch)
+        return ref(variant, arch, self.repository)
+
+    @property
+    def dockerfile(self) -> str:
+        return (self.workdir / "base-python-3.11" / "Dockerfile").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -155,48 +165,106 @@ def built(
     engine.remove(*refs)
 
 
+@dataclass(frozen=True)
+class Pushed:
+    built: Built
+    registry: Registry | None  # None: docker-registry is not installed, nothing was pushed
+
+
+@pytest.fixture(scope="module")
+def built_one_stage(
+    engine: Engine, engine_index: EngineIndex, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pushed]:
+    """Every image of the release built with nothing to hide (no CA bundle, no --index-url:
+    pip's default index is the base image's PIP_INDEX_URL, as PyPI is python:*'s), so the base
+    has one stage; pushed to a loopback registry when there is one."""
+    tmp = tmp_path_factory.mktemp("engine-one-stage")
+    path = tmp / "constraints-3.11.txt"
+    constraints = constraint_set(engine_index, SET, hashes=True)
+    path.write_text(constraints, encoding="utf-8")
+    base_image = f"{RUN}/python-index:3.11-{{arch}}"
+    made = []
+    with registry() as found:
+        repository = f"{found.host}/astro-runtime" if found else f"{RUN}/one-stage"
+        push = ["--push"] if found else []
+        refs = [ref(variant, arch, repository) for variant in VARIANTS for arch in ARCHITECTURES]
+        try:
+            for arch in ARCHITECTURES:  # an ENV on each Python image: no RUN, no emulation
+                (tmp / arch).mkdir()
+                (tmp / arch / "Dockerfile").write_text(
+                    f"FROM {BASE_IMAGE.replace('{arch}', arch)}\n"
+                    f"ENV PIP_INDEX_URL={engine_index.url}\n",
+                    encoding="utf-8",
+                )
+                made.append(base_image.replace("{arch}", arch))
+                engine.run("build", "--platform", f"linux/{arch}", "--tag", made[-1], tmp / arch)
+            started = time.monotonic()
+            result = run_cli(
+                "build", RELEASE, "--base-image", base_image, "--constraints", path,
+                "--registry", repository, *push,
+                matrix=write_matrix(tmp / "matrix.toml"), env=cli_env(tmp / "cache"),
+            )  # fmt: skip
+            seconds = time.monotonic() - started
+            assert result.exit_code == 0, result.stderr[-6000:]
+            workdir = tmp / "cache" / "build" / RELEASE
+            built = Built(result, seconds, constraints, None, workdir, repository, base_image)
+            yield Pushed(built, found)
+        finally:
+            engine.remove(*refs, f"{repository}:{RELEASE}-base", *made)
+
+
+@pytest.fixture(params=["two stages", "one stage"])
+def images(request: pytest.FixtureRequest) -> Built:
+    """The release's images of each form of the base Dockerfile: the same checks hold."""
+    if request.param == "two stages":
+        two: Built = request.getfixturevalue("built")
+        return two
+    one: Pushed = request.getfixturevalue("built_one_stage")
+    return one.built
+
+
 # -- the build ----------------------------------------------------------------------------------
 
 
 def test_the_release_builds_base_then_onbuild_for_each_architecture(
-    built: Built, engine: Engine
+    images: Built, engine: Engine
 ) -> None:
-    progress = [line for line in built.result.stderr.splitlines() if REPOSITORY in line]
-    assert progress, built.result.stderr[-3000:]
+    progress = [line for line in images.result.stderr.splitlines() if images.repository in line]
+    assert progress, images.result.stderr[-3000:]
     for variant in VARIANTS:
         for arch in ARCHITECTURES:
-            assert engine.has_image(built.ref(variant, arch))
+            assert engine.has_image(images.ref(variant, arch))
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_pip_freeze_is_the_constraint_set(
-    built: Built, engine: Engine, variant: str, arch: str
+    images: Built, engine: Engine, variant: str, arch: str
 ) -> None:
-    frozen = engine.container(built.ref(variant, arch), "pip", "freeze").split()
+    frozen = engine.container(images.ref(variant, arch), "pip", "freeze").split()
     assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
     # from the virtual environment on PATH, which the image's python runs
     where = engine.container(
-        built.ref(variant, arch), "sh", "-c", "command -v python; command -v pip"
+        images.ref(variant, arch), "sh", "-c", "command -v python; command -v pip"
     )
     assert where.split() == [f"{VENV}/bin/python", f"{VENV}/bin/pip"]
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_the_architecture_is_the_platform_built(built: Built, engine: Engine, arch: str) -> None:
+def test_the_architecture_is_the_platform_built(images: Built, engine: Engine, arch: str) -> None:
     for variant in VARIANTS:
-        image = engine.inspect(built.ref(variant, arch))
+        image = engine.inspect(images.ref(variant, arch))
         assert (image["Os"], image["Architecture"]) == ("linux", arch)
-        machine = engine.container(built.ref(variant, arch), "uname", "-m").strip()
+        machine = engine.container(images.ref(variant, arch), "uname", "-m").strip()
         assert machine == MACHINES[arch]
 
 
 def test_the_environment_holds_the_runtime_version_and_the_matrix_values(
-    built: Built, engine: Engine
+    images: Built, engine: Engine
 ) -> None:
     for variant in VARIANTS:
         for arch in ARCHITECTURES:
-            config = engine.inspect(built.ref(variant, arch))["Config"]
+            config = engine.inspect(images.ref(variant, arch))["Config"]
             env = dict(item.split("=", 1) for item in config["Env"])
             assert env["ASTRONOMER_RUNTIME_VERSION"] == RELEASE
             assert env["AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL"] == "30"
@@ -206,16 +274,16 @@ def test_the_environment_holds_the_runtime_version_and_the_matrix_values(
             assert "AIRFLOW__CORE__PARALLELISM" not in env
             assert "AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL" not in env
             assert (config["User"], config["WorkingDir"]) == ("astro", "/usr/local/airflow")
-    seen = engine.container(built.ref("onbuild", "arm64"), "sh", "-c", "id -u; id -g; env")
+    seen = engine.container(images.ref("onbuild", "arm64"), "sh", "-c", "id -u; id -g; env")
     assert seen.splitlines()[:2] == ["50000", "0"]
     assert f"ASTRONOMER_RUNTIME_VERSION={RELEASE}" in seen.splitlines()
 
 
-def test_the_labels(built: Built, engine: Engine) -> None:
-    sha256 = hashlib.sha256(built.constraints.encode()).hexdigest()
+def test_the_labels(images: Built, engine: Engine) -> None:
+    sha256 = hashlib.sha256(images.constraints.encode()).hexdigest()
     for variant in VARIANTS:
         for arch in ARCHITECTURES:
-            labels = engine.inspect(built.ref(variant, arch))["Config"]["Labels"]
+            labels = engine.inspect(images.ref(variant, arch))["Config"]["Labels"]
             assert labels["org.opencontainers.image.version"] == RELEASE
             assert labels["org.opencontainers.image.title"] == (
                 f"Astro Runtime {RELEASE} ({variant}, Python 3.11)"
@@ -229,21 +297,21 @@ def test_the_labels(built: Built, engine: Engine) -> None:
             assert labels["io.astronomer.docker.constraints.sha256"] == sha256
             base = labels["org.opencontainers.image.base.name"]
             if variant == "base":  # each architecture's own Python image
-                assert base == BASE_IMAGE.replace("{arch}", arch)
+                assert base == images.base_image.replace("{arch}", arch)
             else:
-                assert base == f"{REPOSITORY}:{RELEASE}-base"
+                assert base == f"{images.repository}:{RELEASE}-base"
     # the constraint set itself travels with the image
     shipped = engine.container(
-        built.ref("base", "amd64"), "cat", "/usr/local/share/astronomer/constraints.txt"
+        images.ref("base", "amd64"), "cat", "/usr/local/share/astronomer/constraints.txt"
     )
-    assert shipped == built.constraints
+    assert shipped == images.constraints
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_airflow_runs_and_the_monitoring_dag_parses(
-    built: Built, engine: Engine, arch: str
+    images: Built, engine: Engine, arch: str
 ) -> None:
-    image = built.ref("onbuild", arch)
+    image = images.ref("onbuild", arch)
     assert engine.container(image, "airflow", "version").strip() == AIRFLOW
     read = (
         f"import runpy, airflow; runpy.run_path({DAG!r}); d = airflow.DAGS[-1]; "
@@ -261,6 +329,22 @@ def test_airflow_runs_and_the_monitoring_dag_parses(
     assert override.strip() == "astronomer_monitoring_dag|*/10 * * * *|astronomer_monitoring_task"
     owner = engine.container(image, "stat", "-c", "%u:%g", DAG).strip()
     assert owner == "50000:0"
+
+
+def test_the_base_has_two_stages_with_something_to_hide_else_one(
+    built: Built, built_one_stage: Pushed, engine: Engine
+) -> None:
+    two, one = built.dockerfile, built_one_stage.built.dockerfile
+    assert "# Two stages: the build was given a CA bundle and a pip.conf (builder/)," in two
+    assert "FROM ${PYTHON_IMAGE} AS builder" in two and "COPY --from=builder" in two
+    assert "# One stage: the build was given no CA bundle and no pip.conf (no index URL)," in one
+    assert "AS builder" not in one and "--from=" not in one
+    image = built_one_stage.built.ref("base", "amd64")
+    history = engine.run("history", "--no-trunc", "--format", "{{.CreatedBy}}", image).stdout
+    (install,) = [line for line in history.splitlines() if "install.sh" in line]
+    assert install.endswith("&& rm -rf /tmp/astro-build")
+    # the install's inputs (and what install.sh wrote beside them) are gone from the image
+    assert engine.container(image, "sh", "-c", "ls /tmp; echo end").split() == ["end"]
 
 
 # -- a child project FROM the onbuild image -----------------------------------------------------
@@ -329,6 +413,7 @@ def test_a_good_child_builds_with_its_requirements_and_dags(
 def test_no_layer_of_any_image_holds_the_ca_bundle(
     built: Built, engine: Engine, tmp_path: Path
 ) -> None:
+    assert built.marker is not None
     marker = built.marker.encode()
     # the scan finds it where it is: the builder stage (from the classic builder's cache)
     stage = f"{RUN}/builder-stage:amd64"
@@ -390,45 +475,33 @@ def test_a_failing_run_step_names_the_image_and_the_step_and_pushes_nothing(
 
 
 def test_push_makes_each_tag_a_manifest_list_of_both_architectures(
-    engine: Engine, engine_index: EngineIndex, tmp_path: Path
+    built_one_stage: Pushed, engine: Engine
 ) -> None:
-    path = tmp_path / "constraints-3.11.txt"
-    path.write_text(constraint_set(engine_index, SET, hashes=False), encoding="utf-8")
-    with registry() as found:
-        if found is None:
-            pytest.skip("docker-registry is not installed (scripts/engine installs it)")
-        repository = f"{found.host}/astro-runtime"
-        refs = [ref(variant, arch, repository) for variant in VARIANTS for arch in ARCHITECTURES]
-        try:
-            result = run_cli(
-                "build", RELEASE, "--base-image", BASE_IMAGE, "--index-url", engine_index.url,
-                "--constraints", path, "--registry", repository, "--push",
-                matrix=write_matrix(tmp_path / "matrix.toml"), env=cli_env(tmp_path / "cache"),
-            )  # fmt: skip
-            assert result.exit_code == 0, result.stderr[-6000:]
-            assert sorted(found.tags("astro-runtime")) == sorted(
-                [f"{RELEASE}-base", RELEASE, *(r.rpartition(":")[2] for r in refs)]
-            )
-            for variant in VARIANTS:
-                tag = f"{RELEASE}-base" if variant == "base" else RELEASE
-                listed = found.manifest("astro-runtime", tag)
-                assert listed["mediaType"].endswith(("manifest.list.v2+json", "index.v1+json"))
-                platforms = {
-                    entry["platform"]["architecture"]: entry["digest"]
-                    for entry in listed["manifests"]
-                }
-                assert sorted(platforms) == ["amd64", "arm64"]
-                for arch, digest in platforms.items():  # each entry is that architecture's push
-                    pushed = found.manifest("astro-runtime", f"{tag}-{arch}")
-                    assert pushed["digest"] == digest
-            # the base variant's arm64 image, pulled back by its list, is the arm64 build
-            pulled = f"{repository}:{RELEASE}-base"
-            engine.run("pull", "--platform", "linux/arm64", pulled)
-            assert engine.inspect(pulled)["Architecture"] == "arm64"
-            frozen = engine.container(pulled, "pip", "freeze", platform="linux/arm64").split()
-            assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
-        finally:
-            engine.remove(*refs, f"{repository}:{RELEASE}-base")
+    found = built_one_stage.registry
+    if found is None:
+        pytest.skip("docker-registry is not installed (scripts/engine installs it)")
+    repository = built_one_stage.built.repository
+    refs = [ref(variant, arch, repository) for variant in VARIANTS for arch in ARCHITECTURES]
+    assert sorted(found.tags("astro-runtime")) == sorted(
+        [f"{RELEASE}-base", RELEASE, *(r.rpartition(":")[2] for r in refs)]
+    )
+    for variant in VARIANTS:
+        tag = f"{RELEASE}-base" if variant == "base" else RELEASE
+        listed = found.manifest("astro-runtime", tag)
+        assert listed["mediaType"].endswith(("manifest.list.v2+json", "index.v1+json"))
+        platforms = {
+            entry["platform"]["architecture"]: entry["digest"] for entry in listed["manifests"]
+        }
+        assert sorted(platforms) == ["amd64", "arm64"]
+        for arch, digest in platforms.items():  # each entry is that architecture's push
+            pushed = found.manifest("astro-runtime", f"{tag}-{arch}")
+            assert pushed["digest"] == digest
+    # the base variant's arm64 image, pulled back by its list, is the arm64 build
+    pulled = f"{repository}:{RELEASE}-base"
+    engine.run("pull", "--platform", "linux/arm64", pulled)
+    assert engine.inspect(pulled)["Architecture"] == "arm64"
+    frozen = engine.container(pulled, "pip", "freeze", platform="linux/arm64").split()
+    assert sorted(frozen) == sorted(f"{name}=={version}" for name, version in SET.items())
 
 
 # -- the engine's BuildKit (a client older than 23, without buildx) -------------------------------

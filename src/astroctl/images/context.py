@@ -5,22 +5,26 @@ comes from the caller's ``SOURCE_DATE_EPOCH``); :func:`write_context` writes one
 each file atomically. The Dockerfiles are templates shipped in the package
 (``astroctl/images/templates``), filled in by name (``{{name}}``).
 
-``base`` (``base.Dockerfile``), two stages:
+``base``: ``FROM`` the Python image (``python:<py>-slim-<codename>``, the codename read from
+the line's OS, ``Debian 11.7 (bullseye)``; ``--base-image`` overrides it), ``builder/`` copied
+in and ``builder/install.sh`` run: a virtual environment at :data:`VENV` with
+``apache-airflow==X`` and the release's pins installed under the constraint set
+(``--require-hashes`` when the set has hashes: see ``install.sh``); then the ``astro`` user
+(uid 50000, group 0), ``AIRFLOW_HOME=/usr/local/airflow``, ``ASTRONOMER_RUNTIME_VERSION``, the
+matrix's default environment (values only: never a formula, never an override such as
+``AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL``), the constraint set under :data:`SHARE`, the
+monitoring DAG and the labels of SPEC 6. In one of two forms (:func:`base_form`):
 
-- ``builder``, ``FROM`` the Python image (``python:<py>-slim-<codename>``, the codename read
-  from the line's OS, ``Debian 11.7 (bullseye)``; ``--base-image`` overrides it), copies
-  ``builder/`` and runs ``builder/install.sh``: a virtual environment at :data:`VENV` with
-  ``apache-airflow==X`` and the release's pins installed under the constraint set
-  (``--require-hashes`` when the set has hashes: see ``install.sh``). A CA bundle
-  (``--ca-bundle``) and a ``pip.conf`` (private indexes) go into ``builder/`` only.
-- the final stage, from the same Python image: the ``astro`` user (uid 50000, group 0),
-  ``AIRFLOW_HOME=/usr/local/airflow``, ``ASTRONOMER_RUNTIME_VERSION``, the matrix's default
-  environment (values only: never a formula, never an override such as
-  ``AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL``), the environment copied from the builder
-  (``COPY --from=builder``), the constraint set under :data:`SHARE`, the monitoring DAG and the
-  labels of SPEC 6. It never copies ``builder/``: the CA bundle reaches pip in the discarded
-  stage and no layer of the image. This works on the classic builder, which has no secret
-  mounts; BuildKit's ``RUN --mount=type=secret`` would do the same in one stage, but only there.
+- two stages (``base.Dockerfile``) when the build has something to hide: a CA bundle
+  (``--ca-bundle``) or a ``pip.conf`` (``--index-url``, private indexes, which may carry
+  credentials), both in ``builder/``. A ``builder`` stage installs; the final stage, from the
+  same Python image, copies the environment from it (``COPY --from=builder``) and never
+  ``builder/``, so neither reaches a layer of the image. This works on the classic builder,
+  which has no secret mounts (BuildKit's ``RUN --mount=type=secret`` would do it in one stage,
+  but only there);
+- one stage (``base-one-stage.Dockerfile``) otherwise: the install runs in the image itself, in
+  one ``RUN`` that removes ``builder/`` again, with no copy of the environment between stages
+  (~1 GB for a real Airflow venv, which the classic builder commits twice).
 
 ``onbuild`` (``onbuild.Dockerfile``): ``FROM`` the base image just built (``ARG BASE_IMAGE``,
 which the classic build sets to the base image of its architecture and a bake file points at
@@ -54,7 +58,7 @@ VENV = "/opt/astronomer/venv"
 SHARE = "/usr/local/share/astronomer"
 PROJECT = f"{SHARE}/project"  # where ONBUILD copies packages.txt and requirements.txt
 DOCKERFILE = "Dockerfile"
-BUILDER_DIR = "builder"  # the files only the builder stage sees
+BUILDER_DIR = "builder"  # the install's inputs: the builder stage's, or removed by the install
 MARKER = ".astroctl-context"  # a directory write_context may clean up
 CA_BUNDLE_LIMIT = 16 * 1024 * 1024
 DEFAULT_SOURCE = "https://github.com/astronomer/astro-runtime"
@@ -203,7 +207,8 @@ def render_context(
     ``base_image``: for ``base``, the Python image to start from (None: the default); for
     ``onbuild``, the base image it is built FROM (None: ``repository``'s base tag).
     ``constraints_text`` is the set installed (its SHA-256, ``constraints_sha256``, is checked
-    and labelled). ``ca_bundle`` and the index URLs reach pip in the builder stage only.
+    and labelled). ``ca_bundle`` and the index URLs reach pip in the builder stage only; without
+    either the base is rendered in one stage (:func:`base_form`).
     """
     if python not in release.python_versions:
         raise InputError(
@@ -224,10 +229,9 @@ def render_context(
     if variant is Variant.BASE:
         image = python_image(release, python, base_image)
         labels[BASE_NAME_LABEL] = image
-        files = _base_files(release, image, constraints_text, labels, env)
-        files.update(
-            _builder_files(release, constraints_text, ca_bundle, index_url, extra_index_urls)
-        )
+        builder = _builder_files(release, constraints_text, ca_bundle, index_url, extra_index_urls)
+        files = _base_files(release, image, constraints_text, labels, env, base_form(builder))
+        files.update(builder)
         args = {"PYTHON_IMAGE": image}
     else:
         image = (
@@ -311,15 +315,43 @@ def description(release: Release, variant: Variant, python: str) -> str:
 # -- base ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class BaseForm:
+    """How the base Dockerfile installs: in a builder stage (``two_stage``) or in the image
+    itself, and why (for its header comment: what there is to hide, or that there is none)."""
+
+    two_stage: bool
+    reason: str
+
+    @property
+    def template(self) -> str:
+        return "base.Dockerfile" if self.two_stage else "base-one-stage.Dockerfile"
+
+
+def base_form(builder_files: Mapping[str, object]) -> BaseForm:
+    """Two stages when the install's inputs hold a CA bundle or a ``pip.conf`` (index URLs,
+    which may carry credentials), which must reach no layer; else one stage."""
+    hidden = [
+        what
+        for name, what in (("ca-bundle.crt", "a CA bundle"), ("pip.conf", "a pip.conf"))
+        if f"{BUILDER_DIR}/{name}" in builder_files
+    ]
+    if hidden:
+        return BaseForm(True, f"the build was given {' and '.join(hidden)} (builder/)")
+    return BaseForm(False, "the build was given no CA bundle and no pip.conf (no index URL)")
+
+
 def _base_files(
     release: Release,
     image: str,
     constraints_text: str,
     labels: Mapping[str, str],
     env: Mapping[str, EnvVar],
+    form: BaseForm,
 ) -> dict[str, bytes]:
     dockerfile = _render(
-        "base.Dockerfile",
+        form.template,
+        reason=form.reason,
         title=title(release, Variant.BASE, labels[f"{LABEL_PREFIX}.python.version"]),
         astroctl_version=__version__,
         airflow=release.airflow,

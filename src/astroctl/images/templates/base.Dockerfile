@@ -1,11 +1,12 @@
 # {{title}}
 # Rendered by astroctl {{astroctl_version}}; this directory is the whole build context.
 #
-# Two stages. "builder" installs Apache Airflow {{airflow}} and the release's pins into a
-# virtual environment, under the release's constraint set (builder/install.sh). Only that
-# stage copies builder/, which holds the CA bundle and pip.conf when the build was given any:
-# the final stage copies the environment from it, never the stage, so neither reaches a layer
-# of the image. The builder stage is never tagged or pushed.
+# Two stages: {{reason}},
+# which must reach no layer of the image. "builder" installs Apache Airflow {{airflow}} and the
+# release's pins into a virtual environment, under the release's constraint set
+# (builder/install.sh). Only that stage copies builder/, which holds them: the final stage
+# copies the environment from it, never the stage, so they stay out of the image. The builder
+# stage is never tagged or pushed. Without a CA bundle and a pip.conf it is one stage.
 ARG PYTHON_IMAGE={{python_image}}
 
 FROM ${PYTHON_IMAGE} AS builder
