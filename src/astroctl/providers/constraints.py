@@ -56,8 +56,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import InvalidMarker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -191,6 +189,9 @@ def _pin(line: str, number: int) -> Pin:
             pass  # the full reading below names the problem
         else:
             return Pin(canonicalize_name(plain[1]), plain[2], None, number)
+    from packaging.markers import InvalidMarker
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         requirement = Requirement(line)
     except (InvalidRequirement, InvalidMarker) as exc:

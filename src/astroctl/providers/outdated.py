@@ -39,9 +39,8 @@ from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -58,6 +57,9 @@ from astroctl.seams.index import (
     index_urls_from_environment,
     refuse_credentials,
 )
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 # (stage, done, total, item): called from the calling thread as pages and metadata arrive.
 Progress = Callable[[str, int, int, str], None]
@@ -173,6 +175,8 @@ def airflow_conflict(requires_dist: Iterable[str], target: Target) -> str | None
     """The first ``Requires-Dist`` on apache-airflow that applies to ``target`` and does not
     admit its Airflow (None when every one admits it). A requirement that cannot be parsed
     excludes nothing, as an unreadable marker does not."""
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+
     environment = dict(target.markers)
     for text in requires_dist:
         requirement = _requirement(text)
@@ -192,7 +196,10 @@ def airflow_conflict(requires_dist: Iterable[str], target: Target) -> str | None
 @lru_cache(maxsize=4096)
 def _requirement(text: str) -> Requirement | None:
     """A ``Requires-Dist`` parsed (None when it cannot be); remembered, as many versions of a
-    provider repeat the same requirements. Never changed by its users."""
+    provider repeat the same requirements. Never changed by its users. (packaging's requirement
+    and marker parsers are imported on first use: ~11 ms that constraints resolve rarely needs.)"""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         return Requirement(text)
     except InvalidRequirement:
