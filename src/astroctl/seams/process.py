@@ -308,19 +308,19 @@ def concurrently(runner: ProcessRunner, tasks: Sequence[Callable[[], T]]) -> lis
     :class:`Runner` (a test's fake) cannot be stopped from here: its tasks run one by one."""
     if len(tasks) < 2 or not isinstance(runner, Runner):
         return [task() for task in tasks]
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="astroctl-run")
+    futures: list[Future[T]] = []
     try:
-        futures = [pool.submit(task) for task in tasks]
-        try:
-            return [future.result() for future in futures]
-        except BaseException:
-            with runner.live.stopping():
-                for future in futures:
-                    future.cancel()
-                pool.shutdown(wait=True)
-            raise
+        futures.extend(pool.submit(task) for task in tasks)
+        return [future.result() for future in futures]
+    except BaseException:  # an interrupt while submitting or waiting, or a task's error
+        with runner.live.stopping():
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+        raise
     finally:
         pool.shutdown(wait=True)
 
