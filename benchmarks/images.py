@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python benchmarks/images.py [--rounds 3] [--arch amd64] [--docker PATH]
-        [--pythons 3.11,3.10,3.12] [--modules 1500] [--providers 10] [--target 2.0] [--check]
+        [--pythons 3.11,3.10,3.12] [--modules 1500] [--providers 10] [--private-index]
+        [--target 2.0] [--check]
 
 Needs the real Docker engine and the base images ``scripts/engine`` makes (run it as root
 first); exit 2 without them. Both sides build on that engine with the same docker client
@@ -13,6 +14,12 @@ BuildKit (``DOCKER_BUILDKIT=1``) for a client older than 23 (``--docker /usr/bin
 20.10 client of docker.io); one architecture, the same base image, the same loopback index
 (``tests/index_server.py``, in this process), the same constraint set per Python.
 
+The index is the base image's own (``PIP_INDEX_URL`` in an image made FROM the ``scripts/engine``
+one for the run, outside the timing): it stands in for PyPI, pip's default, so astroctl is given
+no ``--index-url`` and no CA bundle, nothing to keep out of the image, and renders its one-stage
+base. ``--private-index`` passes the index as astroctl's ``--index-url`` instead (a ``pip.conf``
+in the build: the two-stage base, as for a private index or one with credentials).
+
 The release (a small matrix written to a temporary directory): 12.1.0, Airflow 2.12.0, Python
 distributions ``--pythons`` (the first is the default), ``--providers`` provider pins. The index
 serves a stand-in ``apache-airflow`` of ``--modules`` modules (about 2 KB each: a payload pip
@@ -20,9 +27,10 @@ has to unpack and the engine to commit), the providers (20 modules each) and a d
 Only Python 3.11 exists as a base image here, so every distribution is built FROM it: each
 still gets its own build, constraint set and tags, which is what is measured.
 
-- **astroctl**: ``astroctl --matrix M build 12.1.0 --arch ARCH --base-image ... --index-url URL
-  --constraints DIR`` in a subprocess: for each Python a base image (a builder stage installing
-  into a venv, copied into the final stage), then the onbuild image FROM it; a tag that names the
+- **astroctl**: ``astroctl --matrix M build 12.1.0 --arch ARCH --base-image ... --constraints
+  DIR`` (and ``--index-url URL`` with ``--private-index``) in a subprocess: for each Python a
+  base image (one stage installing into a venv; with ``--private-index`` a builder stage whose
+  venv is copied into the final stage), then the onbuild image FROM it; a tag that names the
   same image as another (``V`` and ``V-python-P``) is not built twice (SPEC 6).
 - **naive**: for every tag of the release (``V``, ``V-base``, ``V-python-p``,
   ``V-python-p-base`` for each p), ``docker build --no-cache`` of a one-stage Dockerfile that
@@ -30,8 +38,8 @@ still gets its own build, constraint set and tags, which is what is measured.
   environment, user and two of the labels, and (onbuild tags) adds the ONBUILD steps.
 
 Every round is cold for both sides: the naive builds run with ``--no-cache``; astroctl's
-constraint sets carry a new comment each round, so each builder stage installs again (the
-builder may still reuse the final stage's small ``useradd`` layer of an earlier round). The
+constraint sets carry a new comment each round, so each base installs again (with two stages
+the builder may still reuse the final stage's small ``useradd`` layer of an earlier round). The
 order of the sides alternates. Images are removed after each round.
 
 Reported: each side's time per round, the median, the ratio naive/astroctl (target >= 2x),
@@ -87,6 +95,7 @@ class Setup:
     astroctl: Path
     client: str  # the docker program both sides run
     buildkit: bool  # DOCKER_BUILDKIT=1 (a client older than 23), as astroctl decides
+    private_index: bool  # astroctl gets --index-url (a pip.conf: two stages)
 
     @property
     def default(self) -> str:
@@ -197,10 +206,11 @@ def write_constraints(setup: Setup, pins: dict[str, str], stamp: str) -> None:
 def astroctl_side(setup: Setup, repository: str) -> tuple[float, list[str]]:
     argv = [
         str(setup.astroctl), "--matrix", str(setup.matrix), "build", RELEASE,
-        "--docker", setup.client,
-        "--arch", setup.arch, "--base-image", setup.base_image, "--index-url", setup.index_url,
+        "--docker", setup.client, "--arch", setup.arch, "--base-image", setup.base_image,
         "--constraints", str(setup.constraints), "--registry", repository,
     ]  # fmt: skip
+    if setup.private_index:
+        argv += ["--index-url", setup.index_url]
     cache = {"ASTROCTL_CACHE_DIR": str(setup.work / "astroctl-cache")}
     seconds = run(argv, what="astroctl build", env=cache)
     refs = [
@@ -267,6 +277,27 @@ def naive_side(setup: Setup, repository: str) -> tuple[float, list[str]]:
     return time.monotonic() - started, refs
 
 
+def index_base_images(index_url: str, arch: str, stamp: str) -> str:
+    """The ``scripts/engine`` Python image of ``arch`` with ``PIP_INDEX_URL`` set to the
+    loopback index (pip's default index in it, as PyPI is in python:*): ``--base-image``."""
+    base = f"astroctl-bench-index-{stamp}/python:3.11-bookworm-{{arch}}"
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+        (Path(tmp) / "Dockerfile").write_text(
+            f"FROM {IMAGE}-{arch}\nENV PIP_INDEX_URL={index_url}\n", encoding="utf-8"
+        )
+        argv = ["docker", "build", "--platform", f"linux/{arch}"]
+        argv += ["--tag", base.replace("{arch}", arch), tmp]
+        run(argv, what="docker build of the base image", env={"DOCKER_BUILDKIT": "0"})
+    return base
+
+
+def base_form(setup: Setup) -> str:
+    """The header line of astroctl's rendered base Dockerfile that names its form."""
+    path = setup.work / "astroctl-cache" / "build" / RELEASE / f"base-python-{setup.default}"
+    lines = (path / "Dockerfile").read_text(encoding="utf-8").splitlines()
+    return next((line for line in lines if line.startswith(("# One stage", "# Two stages"))), "?")
+
+
 def client_major(client: str) -> int:
     """The docker client's major version (astroctl uses BuildKit below 23, without buildx)."""
     out = subprocess.run(
@@ -296,6 +327,40 @@ def freeze(ref: str) -> list[str]:
     )
 
 
+def measure(
+    setup: Setup, pins: dict[str, str], rounds: int, samples: dict[str, list[float]]
+) -> dict[str, dict[str, int]]:
+    """The timed rounds (into ``samples``); the sizes of the first round's images."""
+    measured_sizes: dict[str, dict[str, int]] = {}
+    for number in range(rounds):
+        stamp = uuid.uuid4().hex[:8]
+        write_constraints(setup, pins, stamp)
+        order = ("astroctl", "naive") if number % 2 == 0 else ("naive", "astroctl")
+        built: dict[str, list[str]] = {}
+        for side in order:
+            repository = f"astroctl-bench-{side}-{stamp}/astro-runtime"
+            function = astroctl_side if side == "astroctl" else naive_side
+            seconds, refs = function(setup, repository)
+            samples[side].append(seconds)
+            built[side] = refs
+        print(
+            f"round {number + 1}: astroctl {samples['astroctl'][-1]:6.1f} s "
+            f"({len(built['astroctl'])} builds), naive {samples['naive'][-1]:6.1f} s "
+            f"({len(built['naive'])} builds)",
+            flush=True,
+        )
+        if number == 0:
+            print(f"  astroctl's base Dockerfile: {base_form(setup)}", flush=True)
+            naive_base = f"astroctl-bench-naive-{stamp}/astro-runtime:{RELEASE}-base"
+            same = freeze(built["astroctl"][0]) == freeze(naive_base)
+            if not same:
+                fail("the two sides' base images do not hold the same pip freeze")
+            measured_sizes = {side: sizes(refs) for side, refs in built.items()}
+        for refs in built.values():
+            docker("image", "rm", "--force", *refs, what="image rm")
+    return measured_sizes
+
+
 # -- main ------------------------------------------------------------------------------------------
 
 
@@ -309,6 +374,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--modules", type=int, default=1500, help="modules of the stand-in Airflow")
     parser.add_argument("--providers", type=int, default=10, help="provider pins (default: 10)")
+    parser.add_argument(
+        "--private-index",
+        action="store_true",
+        help="give astroctl the index as --index-url (a pip.conf: its two-stage base)",
+    )
     parser.add_argument("--target", type=float, default=TARGET, help="naive/astroctl at least")
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     return parser.parse_args(argv)
@@ -332,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         pins = publish_wheels(index, args.modules, args.providers)
         (work / "constraints").mkdir()
+        base_image = index_base_images(index.url, args.arch, uuid.uuid4().hex[:8])
         requirements = "".join(
             f"{name}=={version}\n"
             for name, version in sorted(pins.items())
@@ -345,44 +416,24 @@ def main(argv: list[str] | None = None) -> int:
             constraints=work / "constraints",
             requirements=requirements,
             index_url=index.url,
-            base_image=f"{IMAGE}-{{arch}}",
+            base_image=base_image,
             astroctl=astroctl,
             client=args.docker,
             buildkit=client_major(args.docker) < BUILDKIT_WITHOUT_BUILDX_BEFORE,
+            private_index=args.private_index,
         )
         print(
             f"engine {engine.server}; {args.docker} "
             f"({'BuildKit' if setup.buildkit else 'classic builder'}); {args.arch}; "
             f"Pythons {', '.join(pythons)}; "
             f"stand-in Airflow of {args.modules} modules, {args.providers} providers; "
-            f"{len(setup.tags())} tags"
+            f"{len(setup.tags())} tags; index: "
+            + ("astroctl's --index-url" if setup.private_index else "PIP_INDEX_URL of the base")
         )
-        measured_sizes: dict[str, dict[str, int]] = {}
-        for number in range(args.rounds):
-            stamp = uuid.uuid4().hex[:8]
-            write_constraints(setup, pins, stamp)
-            order = ("astroctl", "naive") if number % 2 == 0 else ("naive", "astroctl")
-            built: dict[str, list[str]] = {}
-            for side in order:
-                repository = f"astroctl-bench-{side}-{stamp}/astro-runtime"
-                function = astroctl_side if side == "astroctl" else naive_side
-                seconds, refs = function(setup, repository)
-                samples[side].append(seconds)
-                built[side] = refs
-            print(
-                f"round {number + 1}: astroctl {samples['astroctl'][-1]:6.1f} s "
-                f"({len(built['astroctl'])} builds), naive {samples['naive'][-1]:6.1f} s "
-                f"({len(built['naive'])} builds)",
-                flush=True,
-            )
-            if number == 0:
-                naive_base = f"astroctl-bench-naive-{stamp}/astro-runtime:{RELEASE}-base"
-                same = freeze(built["astroctl"][0]) == freeze(naive_base)
-                if not same:
-                    fail("the two sides' base images do not hold the same pip freeze")
-                measured_sizes = {side: sizes(refs) for side, refs in built.items()}
-            for refs in built.values():
-                docker("image", "rm", "--force", *refs, what="image rm")
+        try:
+            measured_sizes = measure(setup, pins, args.rounds, samples)
+        finally:
+            docker("image", "rm", base_image.replace("{arch}", args.arch), what="image rm")
     median = {side: statistics.median(values) for side, values in samples.items()}
     ratio = median["naive"] / median["astroctl"]
     print(f"\nmedian: astroctl {median['astroctl']:.1f} s, naive {median['naive']:.1f} s")
