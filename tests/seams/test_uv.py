@@ -9,6 +9,8 @@ machine. Each test has its own uv cache under ``tmp_path``.
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ from astroctl.seams.uv import (
     parse_compiled,
     parse_lock,
 )
+from tests.helpers import RecordingRunner
 from tests.index_server import IndexServer
 from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
@@ -465,3 +468,32 @@ sdist = { url = "http://x/psutil-5.9.5.tar.gz", hashes = { sha256 = "cc" } }
         parse_lock("[[packages]]\nname = 'x'\n")
     with pytest.raises(OperationError, match="cannot read"):
         parse_lock("not = toml = at all")
+
+
+def test_the_binary_is_found_once_when_threads_ask_at_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--check's worker threads ask for the binary at once; finding it reads sysconfig, whose
+    first use is not thread-safe (seen: EXE read as None), so only one thread may look."""
+    binary = tmp_path / "uv"
+    binary.write_text("#!/bin/sh\n", encoding="utf-8")
+    calls: list[int] = []
+    inside = threading.Event()
+
+    def slow_find() -> Path:
+        calls.append(1)
+        inside.set()
+        time.sleep(0.2)  # the other threads arrive while this one is still looking
+        return binary
+
+    monkeypatch.setattr(uv_seam, "find_binary", slow_find)
+    shared = Uv(RecordingRunner())
+    found: list[Path] = []
+    threads = [threading.Thread(target=lambda: found.append(shared.binary)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert inside.is_set()
+    assert calls == [1]
+    assert found == [binary] * 4

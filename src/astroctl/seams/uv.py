@@ -32,6 +32,7 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -160,11 +161,17 @@ class Uv:
         self.interpreter = Path(sys.executable) if interpreter is None else interpreter
         self.timeout = timeout
         self.versions = versions
+        self._finding = threading.Lock()
 
     @property
     def binary(self) -> Path:
+        """The uv binary, found once however many threads ask at once (``--check`` runs its
+        calls from worker threads; ``uv.find_uv_bin`` reads ``sysconfig``, whose first use is
+        not thread-safe: two threads at once saw ``EXE`` as None)."""
         if self._binary is None:
-            self._binary = find_binary()
+            with self._finding:
+                if self._binary is None:
+                    self._binary = find_binary()
         elif not self._binary.is_file():
             raise OperationError(f"{self._binary}: no such file; {INSTALL_HINT}")
         return self._binary
