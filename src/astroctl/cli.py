@@ -147,6 +147,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError as exc:  # only output is left unconverted: every seam raises AstroctlError
         streams.silence_stdout()
         _fail(exc, f"cannot write the output: {exc.strerror or exc}", EXIT_FAILED, debug=debug)
+    except Exception as exc:  # a bug: still one plain line, the traceback with --debug only
+        _fail(
+            exc,
+            f"internal error: {type(exc).__name__}: {exc} (a bug in astroctl; run again "
+            "with --debug for the traceback, and report it)",
+            EXIT_FAILED,
+            debug=debug,
+        )
     if isinstance(code, int) and code:
         raise SystemExit(code)
 

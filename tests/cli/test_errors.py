@@ -229,3 +229,26 @@ def test_debug_does_not_change_success(invoke: Invoke) -> None:
     plain = invoke("matrix", "show", "--format", "json")
     debug = invoke("--debug", "matrix", "show", "--format", "json")
     assert (debug.exit_code, debug.stdout, debug.stderr) == (0, plain.stdout, "")
+
+
+def _broken_matrix(self: object) -> None:
+    raise ValueError("a bug in the middle")
+
+
+def test_a_bug_is_one_plain_line_exit_1_and_its_traceback_only_with_debug(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from astroctl.commands.context import Context
+
+    monkeypatch.setattr(Context, "matrix", _broken_matrix)
+    result = invoke("matrix", "show")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "astroctl: error: internal error: ValueError: a bug in the middle (a bug in astroctl; "
+        "run again with --debug for the traceback, and report it)\n"
+    )
+    debug = invoke("--debug", "matrix", "show")
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.endswith("and report it)\n")
