@@ -117,12 +117,12 @@ def test_a_bad_reference_is_refused_before_anything_runs(
 ) -> None:
     docker = docker_for(fake, lines)
     for call in (
-        lambda: docker.push("Quay.io/astro/Runtime:1"),
-        lambda: docker.tag("python:3.11", "bad ref"),
-        lambda: docker.manifest_create("repo:1", ["repo:1-amd64", "repo:.x"]),
-        lambda: docker.manifest_push("repo::1"),
-        lambda: docker.build(Path("."), tag="Repo:1", platform="linux/amd64"),
-        lambda: docker.build(Path("."), tag="repo:1", platform="arm64"),
+        lambda: docker.run(docker.push_argv("Quay.io/astro/Runtime:1")),
+        lambda: docker.run(docker.tag_argv("python:3.11", "bad ref")),
+        lambda: docker.run(docker.manifest_create_argv("repo:1", ["repo:1-amd64", "repo:.x"])),
+        lambda: docker.run(docker.manifest_push_argv("repo::1")),
+        lambda: docker.run(docker.build_argv(Path("."), tags=["Repo:1"], platform="linux/amd64")),
+        lambda: docker.run(docker.build_argv(Path("."), tags=["repo:1"], platform="arm64")),
         lambda: docker.inspect("repo:-1"),
     ):
         with pytest.raises(InputError):
@@ -137,16 +137,20 @@ def test_classic_build_argv_and_builder_variable(
     fake: FakeDocker, lines: list[str], tmp_path: Path
 ) -> None:
     docker = docker_for(fake, lines)
-    docker.build(
-        tmp_path / "ctx",
-        tag="127.0.0.1:5000/astro:9.2.0-base-arm64",
-        platform="linux/arm64",
-        build_args={"PYTHON_IMAGE": "python:3.11-slim-bullseye", "A": "x y"},
-        labels={"org.opencontainers.image.version": "9.2.0"},
-        file=tmp_path / "ctx" / "Dockerfile",
+    docker.run(
+        docker.build_argv(
+            tmp_path / "ctx",
+            tags=["127.0.0.1:5000/astro:9.2.0-base-arm64"],
+            platform="linux/arm64",
+            build_args={"PYTHON_IMAGE": "python:3.11-slim-bullseye", "A": "x y"},
+            labels={"org.opencontainers.image.version": "9.2.0"},
+            file=tmp_path / "ctx" / "Dockerfile",
+        )
     )
-    docker.build(
-        tmp_path / "ctx", tag="astro:1", platform="linux/amd64", buildkit=True, network=None
+    docker.run(
+        docker.build_argv(
+            tmp_path / "ctx", tags=["astro:1"], platform="linux/amd64", buildkit=True, network=None
+        )
     )
     first, second = fake.calls()
     assert first["argv"] == [
@@ -195,9 +199,18 @@ def test_buildx_build_loads_one_platform_or_pushes_several(
     fake_buildx: FakeDocker, lines: list[str]
 ) -> None:
     docker = docker_for(fake_buildx, lines)
-    docker.buildx_build("ctx", tags=["r:1-arm64"], platforms=["linux/arm64"], build_args={"B": "1"})
-    docker.buildx_build(
-        "ctx", tags=["r:1", "r:1-python-3.11"], platforms=["linux/amd64", "linux/arm64"], push=True
+    docker.run(
+        docker.buildx_build_argv(
+            "ctx", tags=["r:1-arm64"], platforms=["linux/arm64"], build_args={"B": "1"}
+        )
+    )
+    docker.run(
+        docker.buildx_build_argv(
+            "ctx",
+            tags=["r:1", "r:1-python-3.11"],
+            platforms=["linux/amd64", "linux/arm64"],
+            push=True,
+        )
     )
     load, push = fake_buildx.argvs()
     assert load == [
@@ -212,7 +225,11 @@ def test_buildx_build_loads_one_platform_or_pushes_several(
 
 def test_bake_argv(fake_buildx: FakeDocker, lines: list[str], tmp_path: Path) -> None:
     docker = docker_for(fake_buildx, lines)
-    docker.bake(tmp_path / "bake.json", ["runtime-9-2-0"], push=True, allow=["network.host"])
+    docker.run(
+        docker.bake_argv(
+            tmp_path / "bake.json", ["runtime-9-2-0"], push=True, allow=["network.host"]
+        )
+    )
     assert fake_buildx.argvs() == [
         ["buildx", "bake", "--file", str(tmp_path / "bake.json"), "--progress", "plain",
          "--allow", "network.host", "--push", "runtime-9-2-0"],
@@ -225,13 +242,13 @@ def test_bake_argv(fake_buildx: FakeDocker, lines: list[str], tmp_path: Path) ->
 
 def test_push_tag_and_manifest_argv(fake: FakeDocker, lines: list[str]) -> None:
     docker = docker_for(fake, lines)
-    docker.push("127.0.0.1:5000/astro:9.2.0-amd64")
-    docker.tag("astro:9.2.0-amd64", "astro:9.2.0")
+    docker.run(docker.push_argv("127.0.0.1:5000/astro:9.2.0-amd64"))
+    docker.run(docker.tag_argv("astro:9.2.0-amd64", "astro:9.2.0"))
     refs = ["127.0.0.1:5000/astro:9.2.0-amd64", "127.0.0.1:5000/astro:9.2.0-arm64"]
-    docker.manifest_create("127.0.0.1:5000/astro:9.2.0", refs, insecure=True)
-    docker.manifest_push("127.0.0.1:5000/astro:9.2.0", insecure=True)
-    docker.manifest_create("quay.io/astro:9.2.0", ["quay.io/astro:9.2.0-amd64"])
-    docker.manifest_push("quay.io/astro:9.2.0")
+    docker.run(docker.manifest_create_argv("127.0.0.1:5000/astro:9.2.0", refs, insecure=True))
+    docker.run(docker.manifest_push_argv("127.0.0.1:5000/astro:9.2.0", insecure=True))
+    docker.run(docker.manifest_create_argv("quay.io/astro:9.2.0", ["quay.io/astro:9.2.0-amd64"]))
+    docker.run(docker.manifest_push_argv("quay.io/astro:9.2.0"))
     assert fake.argvs() == [
         ["push", "127.0.0.1:5000/astro:9.2.0-amd64"],
         ["tag", "astro:9.2.0-amd64", "astro:9.2.0"],
@@ -246,8 +263,8 @@ def test_push_tag_and_manifest_argv(fake: FakeDocker, lines: list[str]) -> None:
 
 def test_the_seams_environment_reaches_every_command(fake: FakeDocker, lines: list[str]) -> None:
     docker = docker_for(fake, lines, env={"DOCKER_HOST": "unix:///tmp/test-engine.sock"})
-    docker.push("astro:1")
-    docker.build(".", tag="astro:1", platform="linux/amd64")
+    docker.run(docker.push_argv("astro:1"))
+    docker.run(docker.build_argv(".", tags=["astro:1"], platform="linux/amd64"))
     assert docker.has_buildx() is False
     assert [call["env"]["DOCKER_HOST"] for call in fake.calls()] == [
         "unix:///tmp/test-engine.sock"
@@ -327,9 +344,9 @@ def test_inspect_failure_that_is_not_a_missing_image(fake: FakeDocker, lines: li
 def test_dry_run_records_the_argv_and_runs_only_queries(fake: FakeDocker) -> None:
     runner = Runner(dry_run=True)
     docker = Docker(runner, fake.binary, stream=False)
-    docker.build("ctx", tag="astro:1-amd64", platform="linux/amd64")
-    docker.push("astro:1-amd64")
-    docker.manifest_create("astro:1", ["astro:1-amd64"])
+    docker.run(docker.build_argv("ctx", tags=["astro:1-amd64"], platform="linux/amd64"))
+    docker.run(docker.push_argv("astro:1-amd64"))
+    docker.run(docker.manifest_create_argv("astro:1", ["astro:1-amd64"]))
     assert docker.has_buildx() is False  # read-only: it ran
     assert fake.argvs() == [["buildx", "version"]]
     assert [argv[1:] for argv in runner.recorded] == [
@@ -389,8 +406,11 @@ def test_a_failed_classic_build_names_the_image_the_step_and_the_output(
     fake: FakeDocker, lines: list[str]
 ) -> None:
     fake.answer(["build"], stdout=CLASSIC_FAILURE, exit=1)
+    docker = docker_for(fake, lines)
     with pytest.raises(DockerFailed) as caught:
-        docker_for(fake, lines).build("ctx", tag="astro:9.2.0-base-arm64", platform="linux/arm64")
+        docker.run(
+            docker.build_argv("ctx", tags=["astro:9.2.0-base-arm64"], platform="linux/arm64")
+        )
     message = str(caught.value)
     assert message.startswith(
         'docker build of astro:9.2.0-base-arm64 failed at Step 4/9 : RUN ["/bin/sh", '
@@ -411,8 +431,11 @@ def test_a_streamed_build_names_its_step_after_a_long_failure(
     head, _, command = CLASSIC_FAILURE.rpartition("The command")
     traceback = "".join(f'  File "pip/_internal/x.py", line {n}, in f\n' for n in range(60))
     fake.answer(["build"], stdout=f"{head}{traceback}The command{command}", exit=1)
+    docker = docker_for(fake, lines)
     with pytest.raises(DockerFailed) as caught:
-        docker_for(fake, lines).build("ctx", tag="astro:9.2.0-base-arm64", platform="linux/arm64")
+        docker.run(
+            docker.build_argv("ctx", tags=["astro:9.2.0-base-arm64"], platform="linux/arm64")
+        )
     assert caught.value.step is not None and caught.value.step.startswith("Step 4/9 : RUN")
     assert "failed at Step 4/9 : RUN" in str(caught.value)
     assert len(caught.value.tail) <= 20 and "Step 4/9" not in "\n".join(caught.value.tail)
@@ -422,7 +445,11 @@ def test_a_failed_buildkit_build_names_its_step(fake: FakeDocker, lines: list[st
     fake.answer(["build"], stdout=BUILDKIT_FAILURE, exit=1)
     docker = docker_for(fake, lines, stream=False)
     with pytest.raises(DockerFailed) as caught:
-        docker.build("ctx", tag="astro:9.2.0-base-amd64", platform="linux/amd64", buildkit=True)
+        docker.run(
+            docker.build_argv(
+                "ctx", tags=["astro:9.2.0-base-amd64"], platform="linux/amd64", buildkit=True
+            )
+        )
     assert caught.value.step == (
         '[builder 3/3] RUN ["/bin/sh", "/tmp/astro-build/install.sh", "/opt/astronomer/venv", '
         '"/tmp/astro-build"]'
@@ -432,8 +459,9 @@ def test_a_failed_buildkit_build_names_its_step(fake: FakeDocker, lines: list[st
 
 def test_a_failed_push_names_the_image(fake: FakeDocker, lines: list[str]) -> None:
     fake.answer(["push"], stderr="denied: requested access to the resource is denied\n", exit=1)
+    docker = docker_for(fake, lines)
     with pytest.raises(DockerFailed) as caught:
-        docker_for(fake, lines).push("quay.io/astronomer/astro-runtime:9.2.0-amd64")
+        docker.run(docker.push_argv("quay.io/astronomer/astro-runtime:9.2.0-amd64"))
     assert str(caught.value) == (
         "docker push of quay.io/astronomer/astro-runtime:9.2.0-amd64 failed (exit status 1)\n"
         "last lines of docker's output:\n"
@@ -444,7 +472,7 @@ def test_a_failed_push_names_the_image(fake: FakeDocker, lines: list[str]) -> No
 def test_a_missing_docker(tmp_path: Path, lines: list[str]) -> None:
     docker = Docker(Runner(echo=lines.append), tmp_path / "no-docker")
     with pytest.raises(OperationError, match="command not found"):
-        docker.push("astro:1")
+        docker.run(docker.push_argv("astro:1"))
 
 
 @pytest.mark.parametrize(

@@ -256,15 +256,7 @@ def plan_publish(
         insecure=secure,
         force=force,
     )
-    return PublishPlan(
-        release=release,
-        tags=tags,
-        sources=sources,
-        checks=checks,
-        steps=tuple(_steps(plan, docker)),
-        insecure=secure,
-        force=force,
-    )
+    return replace(plan, steps=tuple(_steps(plan, docker)))
 
 
 def _tag_plan(
