@@ -75,7 +75,7 @@ from tests.index_server import IndexServer  # noqa: E402
 
 from astroctl.matrix import selectors, store  # noqa: E402
 from astroctl.providers import constraints as core  # noqa: E402
-from astroctl.providers.outdated import choose_index  # noqa: E402
+from astroctl.providers.target import choose_index  # noqa: E402
 from astroctl.seams.http import Http  # noqa: E402
 from astroctl.seams.process import Environment, ProcessResult, Runner, normalize_argv  # noqa: E402
 from astroctl.seams.uv import Uv, environment  # noqa: E402

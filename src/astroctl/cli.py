@@ -187,6 +187,8 @@ def _needed(args: Sequence[str]) -> Sequence[str]:
     """The one command a run names, or every command (help, completion, a typo)."""
     if os.environ.get("_ASTROCTL_COMPLETE"):
         return COMMANDS
+    if _root_flag(args, "--version"):
+        return ()  # eager: it prints and exits before any command is looked at
     skip = False
     for arg in args:
         if skip:

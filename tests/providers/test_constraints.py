@@ -48,11 +48,11 @@ from astroctl.providers.constraints import (
     resolve,
     write,
 )
-from astroctl.providers.outdated import IndexChoice
+from astroctl.providers.target import IndexChoice
 from astroctl.seams.cache import DiskCache, Entry, entry_key
 from astroctl.seams.http import Http, HttpSettings, HttpStatusError
-from astroctl.seams.index import Netrc
 from astroctl.seams.process import Runner
+from astroctl.seams.urls import Netrc
 from astroctl.seams.uv import Uv
 from tests import factories
 from tests.helpers import assert_golden

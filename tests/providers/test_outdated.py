@@ -13,18 +13,14 @@ from packaging.version import Version
 from astroctl.errors import InputError, OperationError
 from astroctl.matrix.model import ChangeKind, Level, Matrix, Upstream
 from astroctl.providers.outdated import (
-    IndexChoice,
     Outdated,
     PackageStatus,
-    Target,
     airflow_conflict,
-    choose_index,
     find_outdated,
-    private_index,
     python_admits,
-    target_of,
     within,
 )
+from astroctl.providers.target import IndexChoice, Target, choose_index, private_index, target_of
 from astroctl.seams.http import Http, HttpSettings
 from tests import factories
 from tests.index_server import Fault, IndexServer

@@ -31,16 +31,18 @@ from astroctl.seams.index import (
     DistFile,
     IndexUnreachable,
     MetadataUnavailable,
-    Netrc,
     PackageIndex,
     Project,
     ProjectNotFound,
     VersionNotFound,
     classify,
-    has_credentials,
-    index_urls_from_environment,
     parse_project_page,
     project_url,
+)
+from astroctl.seams.urls import (
+    Netrc,
+    has_credentials,
+    index_urls_from_environment,
     refuse_credentials,
 )
 from tests.index_server import (

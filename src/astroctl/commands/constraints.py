@@ -152,10 +152,10 @@ def resolve(
     naming its inputs and their digests; --check and --hashes run uv for each architecture."""
     from astroctl.matrix import selectors
     from astroctl.providers import constraints as core
-    from astroctl.providers.outdated import choose_index
+    from astroctl.providers.target import choose_index
     from astroctl.render import constraints as views
     from astroctl.seams.cache import DiskCache, default_cache_dir
-    from astroctl.seams.index import refuse_credentials
+    from astroctl.seams.urls import refuse_credentials
     from astroctl.seams.uv import Uv
 
     style = output_format(fmt)

@@ -146,8 +146,9 @@ def _find_outdated(
 ) -> Outdated:
     """The outdated packages of a release, with a progress bar on a terminal."""
     from astroctl.providers import outdated
+    from astroctl.providers.target import choose_index
 
-    choice = outdated.choose_index(index_url, os.environ, matrix)
+    choice = choose_index(index_url, os.environ, matrix)
     fresh_for = fresh_limit(offline=offline, refresh=refresh)
     with views.progress_bar() as progress:
         return outdated.find_outdated(

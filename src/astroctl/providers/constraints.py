@@ -36,7 +36,7 @@ the problem: it was not checked, and what it needs is not in the set.
 Credentials never come from an argument or the matrix: ``--upstream``, ``[upstream]
 constraints_url`` and ``[packages.X] index`` with a user name or password are refused, pointing
 at netrc (``--index-url`` and ``[upstream] index_url`` are refused by
-:func:`~astroctl.providers.outdated.choose_index`).
+:func:`~astroctl.providers.target.choose_index`).
 
 :func:`resolve` is the plan (it writes nothing but scratch files for uv); :func:`write` is the
 only writer. Nothing here prints: warnings go to ``notify``.
@@ -63,7 +63,7 @@ from astroctl import __version__
 from astroctl.errors import AstroctlError, ChecksFailed, InputError, OperationError
 from astroctl.matrix.diff import AIRFLOW_PACKAGE
 from astroctl.matrix.model import Matrix, Release
-from astroctl.providers.outdated import IndexChoice, private_index, target_of
+from astroctl.providers.target import IndexChoice, private_index, target_of
 from astroctl.seams.cache import (
     DiskCache,
     Entry,
@@ -73,12 +73,13 @@ from astroctl.seams.cache import (
     is_fresh,
 )
 from astroctl.seams.http import HttpClient, check_status, shown_url
-from astroctl.seams.index import Netrc, PackageIndex, refuse_credentials
+from astroctl.seams.index import PackageIndex
 from astroctl.seams.process import concurrently
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
 
 if TYPE_CHECKING:
     import httpx
+from astroctl.seams.urls import Netrc, refuse_credentials
 
 Notify = Callable[[str], None]
 Origin = Literal["network", "cache", "file"]

@@ -42,21 +42,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from astroctl.errors import AstroctlError, InputError, OperationError
 from astroctl.matrix.diff import AIRFLOW_PACKAGE, classify
 from astroctl.matrix.model import ChangeKind, Level, Matrix, Release
+from astroctl.providers.target import IndexChoice, Target, private_index, target_of
 from astroctl.seams.http import HttpClient, shown_url
-from astroctl.seams.index import (
-    Metadata,
-    PackageIndex,
-    Project,
-    ProjectNotFound,
-    index_urls_from_environment,
-    refuse_credentials,
-)
+from astroctl.seams.index import Metadata, PackageIndex, Project, ProjectNotFound
+from astroctl.versions import normalize_name
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -70,90 +64,6 @@ METADATA_STAGE = "metadata"
 _FIRST_ROUND = 1  # candidates per package whose metadata is read in the first round
 _GROWTH = 4  # each later round reads this many times as many
 _SHOWN_PROBLEMS = 20  # packages named in the error when none could be looked up
-
-
-# -- where to look ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IndexChoice:
-    """The index packages are looked up on, where that choice came from, and extra indexes."""
-
-    url: str
-    origin: str  # "--index-url", "$PIP_INDEX_URL" or "[upstream] index_url"
-    extra_urls: tuple[str, ...] = ()
-
-    @property
-    def shown_url(self) -> str:
-        """The index as output shows it: without the credentials ``$PIP_INDEX_URL`` may carry."""
-        return shown_url(self.url)
-
-    @property
-    def shown_extra_urls(self) -> tuple[str, ...]:
-        return tuple(shown_url(url) for url in self.extra_urls)
-
-
-def choose_index(option: str | None, environ: Mapping[str, str], matrix: Matrix) -> IndexChoice:
-    """``--index-url``, then ``$PIP_INDEX_URL``, then the matrix's ``[upstream] index_url``;
-    ``$PIP_EXTRA_INDEX_URL`` adds extra indexes whichever was chosen, as pip does. A URL with
-    credentials is refused from ``--index-url`` and the matrix (netrc is the place for them);
-    the environment's may carry them."""
-    primary, extras = index_urls_from_environment(environ)
-    if option is not None and option.strip():
-        return IndexChoice(refuse_credentials(option.strip(), "--index-url"), "--index-url", extras)
-    if primary is not None:
-        return IndexChoice(primary, "$PIP_INDEX_URL", extras)
-    url = refuse_credentials(matrix.upstream.index_url, "[upstream] index_url")
-    return IndexChoice(url, "[upstream] index_url", extras)
-
-
-def private_index(matrix: Matrix, package: str) -> str | None:
-    """The ``[packages.X] index`` of a package, refused when it carries credentials."""
-    url = matrix.facts(package).index
-    if not url:
-        return None
-    return refuse_credentials(url, f'[packages."{package}"] index')
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a release runs on: its Python and Airflow, on Linux x86_64."""
-
-    python: str  # "3.11"
-    airflow: str
-
-    @property
-    def markers(self) -> Mapping[str, str]:
-        """The PEP 508 marker environment of the runtime image."""
-        full = f"{self.python}.0"
-        return MappingProxyType(
-            {
-                "python_version": self.python,
-                "python_full_version": full,
-                "implementation_name": "cpython",
-                "implementation_version": full,
-                "platform_python_implementation": "CPython",
-                "os_name": "posix",
-                "sys_platform": "linux",
-                "platform_system": "Linux",
-                "platform_machine": "x86_64",
-                "platform_release": "",
-                "platform_version": "",
-                "extra": "",
-            }
-        )
-
-
-def target_of(release: Release, python: str | None = None) -> Target:
-    """The release's default Python (or ``python``, one of its distributions) and Airflow."""
-    if python is None:
-        return Target(release.python, release.airflow)
-    if python not in release.python_versions:
-        shipped = ", ".join(release.python_versions)
-        raise InputError(
-            f"--python {python!r}: {release.name} ships Python {shipped}, not {python}"
-        )
-    return Target(python, release.airflow)
 
 
 # -- compatibility --------------------------------------------------------------------------------
@@ -182,7 +92,7 @@ def airflow_conflict(requires_dist: Iterable[str], target: Target) -> str | None
         requirement = _requirement(text)
         if requirement is None:
             continue
-        if canonicalize_name(requirement.name) != AIRFLOW_PACKAGE:
+        if normalize_name(requirement.name) != AIRFLOW_PACKAGE:
             continue
         try:
             applies = requirement.marker is None or requirement.marker.evaluate(environment)
@@ -544,15 +454,10 @@ def _status(search: _Search, current: str) -> PackageStatus:
 
 
 __all__ = [
-    "IndexChoice",
     "Outdated",
     "PackageStatus",
-    "Target",
     "airflow_conflict",
-    "choose_index",
     "find_outdated",
-    "private_index",
     "python_admits",
-    "target_of",
     "within",
 ]
