@@ -544,12 +544,13 @@ def run_resolve(
     options.setdefault("exclude_newer", matrix.releases[-1].released)
     options.setdefault("uv_cache_dir", tmp_path / "uv-cache")
     http = options.pop("http", None)
+    runner = options.pop("runner", None) or Runner(timeout=60)
     return resolve(
         matrix,
         matrix.releases[-1],
         Options(**options),
         http=http,
-        uv=Uv(Runner(timeout=60)),
+        uv=Uv(runner),
         index=IndexChoice(index.url, "--index-url"),
         matrix_label="compatibility.toml",
         notify=(notes if notes is not None else []).append,
@@ -708,12 +709,102 @@ def test_a_package_with_only_an_x86_64_wheel_and_no_sdist_has_no_solution_on_arm
         run_resolve(release_matrix({"x86only": "1.0"}), index, tmp_path, UPSTREAM, wheels_only=True)
 
 
-def test_check_with_hashes_keeps_every_file_of_each_pin(index: IndexServer, tmp_path: Path) -> None:
+def test_check_with_hashes_keeps_the_files_either_architecture_installs(
+    index: IndexServer, tmp_path: Path
+) -> None:
     matrix = release_matrix({"x86sdist": "1.0"})
     result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True, hashes=True)
     assert result.hashes is not None
-    assert len(result.hashes["x86sdist"]) == 3  # the x86_64 and Windows wheels and the sdist
+    x86_wheel = f"x86sdist-1.0-{X86_TAG}.whl"
+    wanted = [file_hash(index, x86_wheel), file_hash(index, "x86sdist-1.0.tar.gz")]
+    assert result.hashes["x86sdist"] == tuple(sorted(wanted))  # not the Windows wheel's
     assert [c.from_source for c in result.checks] == [(), ("x86sdist==1.0",)]
+
+
+def uv_compiles(runner: Runner) -> list[tuple[str, ...]]:
+    """The ``uv pip compile`` argvs ``runner`` was asked to run."""
+    return [argv for argv in runner.recorded if argv[1:3] == ("pip", "compile")]
+
+
+def file_hash(index: IndexServer, filename: str) -> str:
+    """``sha256:<hex>`` of a file as the index serves it."""
+    import httpx
+
+    response = httpx.get(index.base + index.file_path(filename))
+    response.raise_for_status()
+    return "sha256:" + hashlib.sha256(response.content).hexdigest()
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "no-check"])
+def test_hashes_take_one_uv_run_per_architecture(
+    index: IndexServer, tmp_path: Path, check: bool
+) -> None:
+    runner = Runner(timeout=60)
+    matrix = release_matrix({"x86sdist": "1.0"})
+    options: dict[str, Any] = {"check": check, "hashes": True, "runner": runner}
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, **options)
+    compiles = uv_compiles(runner)
+    platforms = [argv[argv.index("--python-platform") + 1] for argv in compiles]
+    assert sorted(platforms) == ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"]
+    assert all("pylock.toml" in argv and "--generate-hashes" not in argv for argv in compiles)
+    assert sorted(c.argv for c in result.checks) == sorted(compiles)
+    assert result.hashes is not None and result.hashes["x86sdist"]
+
+
+def test_hashes_of_platform_wheels_are_those_of_the_release_architectures(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """Linux x86_64 and aarch64 wheels and the sdist; a Windows or macOS wheel is never
+    installed in the image, so pip's --require-hashes does not need it."""
+    files = {
+        tag: index.add("mixed", "1.0", tags=tag, upload_time=OLD)[0]
+        for tag in (X86_TAG, ARM_TAG, "cp311-cp311-win_amd64", "cp311-cp311-macosx_11_0_arm64")
+    }
+    (sdist,) = index.add("mixed", "1.0", wheel=False, sdist=True, upload_time=OLD)
+    wanted = sorted(file_hash(index, name) for name in (files[X86_TAG], files[ARM_TAG], sdist))
+    for check in (True, False):
+        matrix = release_matrix({"mixed": "1.0"})
+        result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=check, hashes=True)
+        assert result.hashes is not None
+        assert result.hashes["mixed"] == tuple(wanted)
+        assert [c.from_source for c in result.checks] == [(), ()]
+    block = result.text.split("mixed==1.0 \\\n", 1)[1].splitlines()[:3]
+    assert block == [
+        f"    --hash={wanted[0]} \\",
+        f"    --hash={wanted[1]} \\",
+        f"    --hash={wanted[2]}",
+    ]
+
+
+def test_a_pure_python_package_carries_its_wheels_hash(index: IndexServer, tmp_path: Path) -> None:
+    (wheel, sdist) = index.add("purepy", "1.0", sdist=True, upload_time=OLD)
+    matrix = release_matrix({"purepy": "1.0"})
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, hashes=True)
+    assert wheel.endswith("-py3-none-any.whl")
+    assert result.hashes is not None
+    assert result.hashes["purepy"] == tuple(
+        sorted([file_hash(index, wheel), file_hash(index, sdist)])
+    )
+    assert result.hashes["alpha"] == (file_hash(index, "alpha-1.0-py3-none-any.whl"),)
+
+
+def test_hashes_without_check_still_say_what_is_built_from_source(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    """The lock uv prints for the hashes is the check's: a pin with no wheel on some
+    architecture is said as with --check (a warning, exit 0)."""
+    notes: list[str] = []
+    matrix = release_matrix({"x86sdist": "1.0"})
+    result = run_resolve(matrix, index, tmp_path, UPSTREAM, notes, hashes=True)
+    assert [(c.architecture, c.from_source) for c in result.checks] == [
+        ("amd64", ()),
+        ("arm64", ("x86sdist==1.0",)),
+    ]
+    assert notes == [
+        "x86sdist==1.0 has no wheel for linux/arm64 (Python 3.11): pip builds it from source "
+        "there; the image needs a compiler unless it is pure Python"
+    ]
+    assert "#   x86sdist==1.0 on linux/arm64\n" in result.text
 
 
 def test_a_package_from_a_private_index_is_found_there(tmp_path: Path, index: IndexServer) -> None:

@@ -118,18 +118,29 @@ def test_a_platform_wheel_resolves_on_its_platform_only(
     assert failure.message.startswith(f"no solution for Python 3.11 on {ARM64}:\n  ")
 
 
-def test_hashes_list_every_file_of_the_version(uv: Uv, server: IndexServer, tmp_path: Path) -> None:
-    amd = compile_on(uv, server, tmp_path, "native", generate_hashes=True)
-    arm = compile_on(uv, server, tmp_path, "native", platform=ARM64, generate_hashes=True)
+def test_a_lock_lists_the_hashes_of_the_files_for_its_target(
+    uv: Uv, server: IndexServer, tmp_path: Path
+) -> None:
+    """Per platform: the wheels installable there and the sdist; never another OS's wheel."""
+    server.add("native", "1.0", tags="cp311-cp311-win_amd64", upload_time=OLD)
+    server.add("native", "1.0", tags="cp311-cp311-macosx_11_0_arm64", upload_time=OLD)
+    server.add("native", "1.0", wheel=False, sdist=True, upload_time=OLD)
+    files = server_hashes(server, "native")
+    assert len(files) == 5
+    sdist = files["native-1.0.tar.gz"]
+    amd = compile_on(uv, server, tmp_path, "native", lock=True)
+    arm = compile_on(uv, server, tmp_path, "native", platform=ARM64, lock=True)
     assert amd.pins == arm.pins == {"native": "1.0"}
-    assert all(h.startswith("sha256:") for h in amd.hashes["native"])
-    assert set(amd.hashes["native"]) | set(arm.hashes["native"]) == set(
-        server_hashes(server, "native")
-    )
+    assert amd.hashes["native"] == tuple(sorted([files[f"native-1.0-{X86_TAG}.whl"], sdist]))
+    assert arm.hashes["native"] == tuple(sorted([files[f"native-1.0-{ARM_TAG}.whl"], sdist]))
+    assert amd.from_source == arm.from_source == ()
+    plain = compile_on(uv, server, tmp_path, "native")
+    assert dict(plain.hashes) == {"native": ()}  # without the lock, uv lists no files
 
 
-def server_hashes(server: IndexServer, name: str) -> list[str]:
-    """The sha256 of every file the index lists for ``name``, read from the index itself."""
+def server_hashes(server: IndexServer, name: str) -> dict[str, str]:
+    """The sha256 of every file the index lists for ``name`` by file name, read from the
+    index itself."""
     import hashlib
 
     import httpx
@@ -137,10 +148,10 @@ def server_hashes(server: IndexServer, name: str) -> list[str]:
     page = httpx.get(
         f"{server.url}{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
     ).json()
-    found = []
+    found = {}
     for item in page["files"]:
         data = httpx.get(f"{server.url}{name}/{item['url']}", follow_redirects=True).content
-        found.append("sha256:" + hashlib.sha256(data).hexdigest())
+        found[item["filename"]] = "sha256:" + hashlib.sha256(data).hexdigest()
     return found
 
 
@@ -288,9 +299,9 @@ def test_the_argv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         index_url="https://pypi.org/simple",
         extra_index_urls=["https://pip.example/v2/"],
         exclude_newer=date(2023, 10, 12),
-        generate_hashes=True,
         cache_dir=Path("/cache"),
         offline=True,
+        lock=True,
     )
     assert argv == [
         str(binary),
@@ -312,7 +323,8 @@ def test_the_argv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "c.txt",
         "--exclude-newer",
         "2023-10-13T00:00:00Z",
-        "--generate-hashes",
+        "--format",
+        "pylock.toml",
         "--cache-dir",
         "/cache",
         "--offline",

@@ -19,7 +19,11 @@
 3. With ``check`` or ``hashes``, uv resolves the set against itself (every package of the set
    required, the set as constraints) for each architecture of the release; a conflict on any
    of them is :class:`ConstraintsDoNotInstall` (exit 3) with uv's explanation per architecture.
-   ``hashes`` keeps, per package, the union of the hashes uv lists on each architecture.
+   uv prints each resolution as a PEP 751 lock, which lists per package its sdist and only the
+   wheels installable on that architecture for that Python: a pin with no wheel there is built
+   from source (a warning; with ``wheels_only``, a failure), and ``hashes`` keeps, per package,
+   the union over the architectures of the hashes of the files listed (the wheels pip may pick
+   on either, and the sdist). One uv run per architecture, whichever of the two is asked.
 4. :func:`render` writes the file: a header naming its inputs and their digests, then the pins
    sorted by name, one per line, markers kept. Same inputs, same bytes: no clock is read.
 
@@ -738,7 +742,6 @@ class _Job:
         constraints: Sequence[str] | None,
         platform: str,
         *,
-        hashes: bool = False,
         lock: bool = False,
     ) -> CompileResult:
         with tempfile.TemporaryDirectory(prefix="astroctl-constraints-") as scratch:
@@ -757,7 +760,6 @@ class _Job:
                 index_url=self.index.url,
                 extra_index_urls=self.extras,
                 exclude_newer=self.options.exclude_newer,
-                generate_hashes=hashes,
                 cache_dir=self.options.uv_cache_dir,
                 offline=self.options.offline,
                 lock=lock,
@@ -783,11 +785,12 @@ class _Job:
         union of the hashes uv lists; :class:`ConstraintsDoNotInstall` if one has no solution,
         :class:`BuildsFromSource` if, with ``wheels_only``, some pin has no wheel on one.
 
-        With ``check``, uv prints each resolution as a PEP 751 lock, which lists per package
-        only the wheels it finds installable on that platform for that Python: a pin listed
-        with none is built from source there (the same resolution, no further uv run or
-        request). ``hashes`` keeps its own run per architecture (``--generate-hashes``: every
-        file of each pinned version, whatever its platform)."""
+        With ``check`` or ``hashes``, one uv run per architecture, printed as a PEP 751 lock,
+        which lists per package its sdist and only the wheels uv finds installable on that
+        platform for that Python: a pin listed with no wheel is built from source there, and
+        the hashes are those of the files listed, united over the architectures (not every
+        file of the version: a Windows or macOS wheel is not among them). What pip installs
+        in an image of either architecture is a wheel listed for it or the sdist."""
         requirements = [f"{p.name}; {p.marker}" if p.marker else p.name for p in pins]
         constraints = [p.requirement for p in pins]
         names = frozenset(p.name for p in pins)
@@ -828,16 +831,10 @@ class _Job:
         constraints: Sequence[str],
         names: frozenset[str],
     ) -> tuple[ArchitectureCheck, Mapping[str, tuple[str, ...]]]:
-        """One architecture's check (a lock with ``check``) and the hashes uv lists there."""
+        """One architecture's check (uv's lock) and the hashes of the files it lists there."""
         platform = PLATFORMS[architecture]
-        check, hashes = self.options.check, self.options.hashes
         try:
-            result = self._compile(
-                requirements, constraints, platform, hashes=hashes and not check, lock=check
-            )
-            hashed = result
-            if check and hashes:
-                hashed = self._compile(requirements, constraints, platform, hashes=True)
+            result = self._compile(requirements, constraints, platform, lock=True)
         except ResolutionFailed as exc:
             return ArchitectureCheck(architecture, platform, False, exc.explanation), {}
         unpinned = tuple(
@@ -849,7 +846,7 @@ class _Job:
             ArchitectureCheck(
                 architecture, platform, True, "", unpinned, result.argv, result.from_source
             ),
-            hashed.hashes,
+            result.hashes,
         )
 
 

@@ -4,7 +4,8 @@ uv (https://docs.astral.sh/uv/) is the resolver astroctl trusts to say whether a
 installs: :meth:`Uv.compile` resolves a requirements file for one Python version on one
 platform (``--python-version``, ``--python-platform``), under a constraints file, against the
 given indexes only, optionally as of a date (``--exclude-newer``: files uploaded later do not
-exist), and returns the pins uv chose and the hashes it lists for each.
+exist), and returns the pins uv chose; printed as a PEP 751 lock (``lock``), also the hashes of
+the files it lists for each on that target and the packages it lists with no wheel there.
 
 The binary is the one the ``uv`` package from PyPI ships (a dependency of astroctl, found with
 ``uv.find_uv_bin()``), else ``uv`` on ``PATH``. Its version (``uv --version``, for a header) is
@@ -76,8 +77,8 @@ def _no_hashes() -> Mapping[str, tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class CompileResult:
-    """What ``uv pip compile`` chose: name (canonical) -> version, and the hashes it listed
-    (``sha256:...``, as uv prints them; empty without ``generate_hashes``)."""
+    """What ``uv pip compile`` chose: name (canonical) -> version, and with ``lock`` the
+    hashes of the files the lock lists for it (``sha256:...``; empty tuples without ``lock``)."""
 
     pins: Mapping[str, str]
     hashes: Mapping[str, tuple[str, ...]] = field(default_factory=_no_hashes)
@@ -205,7 +206,6 @@ class Uv:
         index_url: str,
         extra_index_urls: Sequence[str] = (),
         exclude_newer: date | None = None,
-        generate_hashes: bool = False,
         cache_dir: Path | None = None,
         offline: bool = False,
         lock: bool = False,
@@ -221,8 +221,6 @@ class Uv:
             argv += ["-c", os.fspath(constraints)]
         if exclude_newer is not None:
             argv += ["--exclude-newer", exclude_newer_stamp(exclude_newer)]
-        if generate_hashes:
-            argv.append("--generate-hashes")
         if lock:
             argv += ["--format", "pylock.toml"]
         if cache_dir is not None:
@@ -244,7 +242,6 @@ class Uv:
         index_url: str,
         extra_index_urls: Sequence[str] = (),
         exclude_newer: date | None = None,
-        generate_hashes: bool = False,
         cache_dir: Path | None = None,
         offline: bool = False,
         lock: bool = False,
@@ -264,7 +261,6 @@ class Uv:
             index_url=index_url,
             extra_index_urls=extra_index_urls,
             exclude_newer=exclude_newer,
-            generate_hashes=generate_hashes,
             cache_dir=cache_dir,
             offline=offline,
             lock=lock,
