@@ -60,7 +60,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from astroctl import __version__
@@ -77,13 +76,13 @@ from astroctl.seams.cache import (
     is_fresh,
 )
 from astroctl.seams.http import HttpClient, check_status, shown_url
-from astroctl.seams.index import PackageIndex
 from astroctl.seams.process import concurrently
+from astroctl.seams.urls import Netrc, refuse_credentials
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
+from astroctl.versions import normalize_name
 
 if TYPE_CHECKING:
     import httpx
-from astroctl.seams.urls import Netrc, refuse_credentials
 
 Notify = Callable[[str], None]
 Origin = Literal["network", "cache", "file"]
@@ -193,7 +192,7 @@ def _pin(line: str, number: int) -> Pin:
         except InvalidVersion:
             pass  # the full reading below names the problem
         else:
-            return Pin(canonicalize_name(plain[1]), plain[2], None, number)
+            return Pin(normalize_name(plain[1]), plain[2], None, number)
     from packaging.markers import InvalidMarker
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -214,7 +213,7 @@ def _pin(line: str, number: int) -> Pin:
     except InvalidVersion as exc:
         raise ValueError(f"{version!r} is not a PEP 440 version") from exc
     marker = str(requirement.marker) if requirement.marker is not None else None
-    return Pin(canonicalize_name(requirement.name), version, marker, number)
+    return Pin(normalize_name(requirement.name), version, marker, number)
 
 
 def fetch_upstream(
@@ -372,7 +371,7 @@ class Overlay:
 def release_pins(release: Release) -> dict[str, str]:
     """What the release pins: its packages and ``apache-airflow`` (canonical names)."""
     pins: dict[str, str] = {
-        canonicalize_name(name): version for name, version in release.packages.items()
+        normalize_name(name): version for name, version in release.packages.items()
     }
     pins[AIRFLOW_PACKAGE] = release.airflow
     return dict(sorted(pins.items()))
@@ -646,7 +645,7 @@ def private_packages(matrix: Matrix, release: Release, index: IndexChoice) -> di
     for name in sorted(release.packages):
         url = private_index(matrix, name)
         if url and url != index.url:
-            found.setdefault(url, []).append(canonicalize_name(name))
+            found.setdefault(url, []).append(normalize_name(name))
     return found
 
 
@@ -663,6 +662,8 @@ def probe_private(
     offline) nothing can be asked and nothing is left out."""
     if not private or (http is None and not options.offline):
         return ()
+    from astroctl.seams.index import PackageIndex  # only a release with such a package needs it
+
     left: list[LeftOut] = []
     for url, names in private.items():
         client = PackageIndex(

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sys
 import threading
@@ -68,6 +69,7 @@ _KEPT = frozenset(
 )
 VERSIONS = "uv-v1/versions"  # cache namespace: uv --version per binary
 _NO_SOLUTION = "No solution found"
+_SEPARATORS = re.compile(r"[-_.]+")  # PEP 503
 _OFFLINE = "network was disabled"
 
 
@@ -292,11 +294,15 @@ class Uv:
         raise ProcessFailed(result.argv, result.returncode, tail[-20:])
 
 
+def _project(name: str) -> str:
+    """The PEP 503 form of a project name uv printed (packaging.utils would also load
+    packaging.tags, ~4 ms on the path after uv returns; seams do not import astroctl.versions)."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
 def parse_compiled(text: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
     """The pins and hashes of ``uv pip compile`` output (``name==version``, continued with
     ``\\`` onto ``--hash=sha256:...`` lines; comments and markers ignored)."""
-    from packaging.utils import canonicalize_name
-
     pins: dict[str, str] = {}
     hashes: dict[str, tuple[str, ...]] = {}
     for entry in _logical_lines(text):
@@ -306,7 +312,7 @@ def parse_compiled(text: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]
         name, separator, version = spec.partition("==")
         if not separator or not name.strip() or not version.strip():
             raise OperationError(f"uv printed a line astroctl cannot read: {entry!r}")
-        key = canonicalize_name(name.strip())
+        key = _project(name.strip())
         pins[key] = version.strip()
         hashes[key] = tuple(
             word.removeprefix("--hash=") for word in options.split() if word.startswith("--hash=")
@@ -321,7 +327,6 @@ def parse_lock(
     lock as ``uv pip compile --format pylock.toml`` prints it: ``[[packages]]`` with ``name``,
     ``version``, an optional ``sdist`` table and an optional ``wheels`` array."""
     import rtoml  # ~10x tomllib's speed; the matrix store has loaded it already
-    from packaging.utils import canonicalize_name
 
     try:
         document = rtoml.loads(text)
@@ -337,7 +342,7 @@ def parse_lock(
         name, version = package.get("name"), package.get("version")
         if not isinstance(name, str) or not isinstance(version, str) or not name or not version:
             raise OperationError(f"uv printed a lock entry astroctl cannot read: {package!r}")
-        key = canonicalize_name(name)
+        key = _project(name)
         pins[key] = version
         wheels = package.get("wheels") or []
         sdist = package.get("sdist")
