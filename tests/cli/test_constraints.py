@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -222,45 +224,128 @@ def test_the_index_comes_from_pip_index_url_before_the_matrix(
     assert all(check["ok"] for check in data["checks"])
 
 
-def no_wheel(pin: str, architecture: str) -> str:
+UNKNOWN = "the image needs a compiler unless it is pure Python"
+NATIVE = (
+    "it needs a compiler and headers: it has compiled code (wheels only for cp311-cp311 "
+    "manylinux x86_64)"
+)
+SDIST_ONLY = "no wheel for any platform (sdist only): pure Python unless it has extensions"
+
+
+def no_wheel(pin: str, architecture: str, detail: str = UNKNOWN) -> str:
     return (
         f"astroctl: warning: {pin} has no wheel for linux/{architecture} (Python 3.11): pip "
-        f"builds it from source there; the image needs a compiler unless it is pure Python\n"
+        f"builds it from source there; {detail}\n"
+    )
+
+
+# 9.5.0: x86sdist (an x86_64 wheel only) needs a compiler on arm64; sdonly has no wheel at all
+WARNINGS = (
+    no_wheel("x86sdist==1.0", "arm64", NATIVE)
+    + no_wheel("sdonly==1.0", "amd64", SDIST_ONLY)
+    + no_wheel("sdonly==1.0", "arm64", SDIST_ONLY)
+)
+
+
+def astroctl_pages(index: IndexServer) -> list[str]:
+    """The project pages astroctl (not the uv it runs) asked of the index, sorted."""
+    return sorted(
+        r.path
+        for r in index.requests
+        if r.headers.get("user-agent", "").startswith("astroctl") and r.path.startswith("/simple/")
     )
 
 
 def test_pins_built_from_source_are_a_warning_in_every_output(invoke: Invoke, world: World) -> None:
-    warnings = (
-        no_wheel("sdonly==1.0", "amd64")
-        + no_wheel("sdonly==1.0", "arm64")
-        + no_wheel("x86sdist==1.0", "arm64")
-    )
     data = json.loads(
-        ok(invoke(*RESOLVE, "9.5.0", "--check", "-f", "json", matrix=world.matrix), warnings)
+        ok(invoke(*RESOLVE, "9.5.0", "--check", "-f", "json", matrix=world.matrix), WARNINGS)
     )
     assert [(c["architecture"], c["ok"], c["from_source"]) for c in data["checks"]] == [
         ("amd64", True, ["sdonly==1.0"]),
         ("arm64", True, ["sdonly==1.0", "x86sdist==1.0"]),
     ]
+    assert data["source_builds"] == [
+        {"pin": "x86sdist==1.0", "architectures": ["arm64"], "kind": "native", "detail": NATIVE},
+        {
+            "pin": "sdonly==1.0",
+            "architectures": ["amd64", "arm64"],
+            "kind": "sdist-only",
+            "detail": SDIST_ONLY,
+        },
+    ]
+    assert astroctl_pages(world.index) == ["/simple/sdonly/", "/simple/x86sdist/"]
     written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
     assert (
-        ": installs on linux/amd64, linux/arm64; without a wheel there, built from source "
-        "(needing a compiler unless pure Python):\n#   sdonly==1.0 on linux/amd64, linux/arm64\n"
-        "#   x86sdist==1.0 on linux/arm64\n" in written
+        ": installs on linux/amd64, linux/arm64; without a wheel there, built from source:\n"
+        f"#   x86sdist==1.0 on linux/arm64: {NATIVE}\n"
+        f"#   sdonly==1.0 on linux/amd64, linux/arm64: {SDIST_ONLY}\n" in written
     )
-    table = ok(invoke(*RESOLVE, "9.5.0", "--check", matrix=world.matrix), warnings)
+    world.index.clear_log()
+    table = ok(invoke(*RESOLVE, "9.5.0", "--check", matrix=world.matrix), WARNINGS)
+    assert astroctl_pages(world.index) == []  # the pages are fresh in astroctl's cache
     assert (
-        "  arm64: no wheel for Python 3.11, built from source (needing a compiler unless pure "
-        "Python): sdonly==1.0, x86sdist==1.0\n" in table
+        f"  x86sdist==1.0 on arm64: no wheel for Python 3.11, built from source; {NATIVE}\n"
+        "  sdonly==1.0 on amd64, arm64: no wheel for Python 3.11, built from source; "
+        f"{SDIST_ONLY}\n" in table
     )
+    assert (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8") == written
+
+
+@pytest.mark.parametrize(("fmt", "ext"), FORMATS)
+def test_golden_built_from_source(invoke: Invoke, world: World, fmt: str, ext: str) -> None:
+    result = invoke(*RESOLVE, "9.5.0", "--check", "--format", fmt, matrix=world.matrix)
+    assert_golden(f"constraints/resolve_9.5.0_check.{ext}", world.normalise(ok(result, WARNINGS)))
+    written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
+    assert_golden("constraints/resolve_9.5.0_check.constraints.txt", world.normalise(written))
+
+
+def test_a_set_without_pins_built_from_source_asks_no_page(invoke: Invoke, world: World) -> None:
+    data = payload(invoke(*RESOLVE, "9.2.0", "--check", "-f", "json", matrix=world.matrix))
+    assert data["source_builds"] == []
+    assert astroctl_pages(world.index) == []
 
 
 def test_wheels_only_makes_a_build_from_source_a_failure(invoke: Invoke, world: World) -> None:
     stderr = failed(invoke(*RESOLVE, "9.5.0", "--wheels-only", matrix=world.matrix), 3)
-    assert "needs packages built from source (--wheels-only; nothing written)" in stderr
-    assert "x86sdist==1.0: x86sdist==1.0 has no wheel for linux/arm64 (Python 3.11)" in stderr
+    assert stderr == (
+        "astroctl: error: the constraint set of Astro Runtime 9.5.0 for Python 3.11 needs "
+        "packages built from source (--wheels-only; nothing written):\n"
+        + WARNINGS.replace("astroctl: warning: ", "  ")
+    )
     assert not (world.directory / "constraints-3.11.txt").exists()
     ok(invoke(*RESOLVE, "9.2.0", "--wheels-only", matrix=world.matrix))
+
+
+_PROBE = """
+import json, sys
+from astroctl.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(("release", "loaded"), [("9.2.0", False), ("9.5.0", True)])
+def test_the_index_client_is_loaded_only_for_pins_built_from_source(
+    world: World, release: str, loaded: bool
+) -> None:
+    """Start-up time: ``--check`` on a set installed from wheels alone never loads the index
+    seam; it is imported when some pin is built from source, to read those pages."""
+    args = ("--matrix", str(world.matrix), *RESOLVE, release, "--check", "-o", str(world.directory))
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        capture_output=True,
+        text=True,
+        cwd=world.directory,
+        check=False,
+    )
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report["code"] in (0, None), result.stderr
+    assert ("astroctl.seams.index" in report["modules"]) is loaded
 
 
 def test_offline_after_one_online_run_asks_nothing(invoke: Invoke, world: World) -> None:

@@ -68,10 +68,9 @@ def summary(result: Resolution, path: str | None) -> list[str]:
             if c.unpinned
         )
         lines.extend(
-            f"  {c.architecture}: no wheel for Python {result.python}, built from source "
-            f"(needing a compiler unless pure Python): {', '.join(c.from_source)}"
-            for c in result.checks
-            if c.from_source
+            f"  {b.requirement} on {', '.join(b.architectures)}: no wheel for Python "
+            f"{result.python}, built from source; {b.detail}"
+            for b in result.built_from_source
         )
     if result.hashes is not None:
         hashed = sum(1 for digests in result.hashes.values() if digests)
@@ -125,6 +124,15 @@ def payload(result: Resolution, path: str | None) -> dict[str, Any]:
                 "from_source": list(c.from_source),
             }
             for c in result.checks
+        ],
+        "source_builds": [
+            {
+                "pin": b.requirement,
+                "architectures": list(b.architectures),
+                "kind": b.kind,
+                "detail": b.detail,
+            }
+            for b in result.built_from_source
         ],
         "hashes": result.hashes is not None,
         "index": result.shown_index_url,
