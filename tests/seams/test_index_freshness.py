@@ -133,6 +133,15 @@ def test_an_entry_is_fresh_within_its_lifetime_and_the_limit() -> None:
     assert fields["max-age"] == "30" and abs(float(fields["fetched"]) - time.time()) < 5
 
 
+def test_an_entry_is_fresh_the_moment_it_is_dated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dated to the millisecond below, never above: read back within the same millisecond (a
+    second request of one run), it is not mistaken for an entry from the future."""
+    monkeypatch.setattr(time, "time", lambda: 1_000_000.0006)
+    fields = freshness_fields(None, None)
+    assert fields["fetched"] == "1000000.000"
+    assert is_fresh(Entry(b"", fields), 600)
+
+
 def test_the_limit_comes_from_the_environment() -> None:
     assert cache_ttl({}) == DEFAULT_TTL == 600
     assert cache_ttl({"ASTROCTL_CACHE_TTL": " 0 "}) == 0

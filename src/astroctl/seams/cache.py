@@ -121,7 +121,9 @@ def lifetime(cache_control: str | None, age: str | None = None) -> str | None:
 
 def freshness_fields(cache_control: str | None, age: str | None = None) -> dict[str, str]:
     """The fields that date an entry fetched (or revalidated) now: ``fetched``, ``max-age``."""
-    fields = {"fetched": f"{time.time():.3f}"}
+    # to the millisecond below: rounded up, an entry read back within that millisecond would be
+    # dated in the future and not fresh (seen as a flaky test: fetched, then at once not fresh)
+    fields = {"fetched": f"{math.floor(time.time() * 1000) / 1000:.3f}"}
     stored = lifetime(cache_control, age)
     if stored is not None:
         fields["max-age"] = stored
