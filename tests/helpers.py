@@ -5,8 +5,10 @@ Test modules never import each other; what two of them share lives here (or in `
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +202,36 @@ class RecordingRunner:
 
 
 # -- real git repositories ----------------------------------------------------------------------
+
+
+_MODULES_PROBE = """
+import json, sys
+from astroctl.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stdout.flush()
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def loaded_modules(*args: str, cwd: Path) -> set[str]:
+    """The modules a run of ``astroctl ARGS`` (the real entry point, in a fresh interpreter)
+    left loaded; the run must succeed. Start-up time is paid on every command, so tests keep
+    each command's import graph to what its work needs."""
+    result = subprocess.run(
+        [sys.executable, "-c", _MODULES_PROBE, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report["code"] in (0, None), result.stderr
+    return set(report["modules"])
 
 
 def git(root: Path, *args: str) -> str:

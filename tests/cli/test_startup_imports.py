@@ -3,49 +3,20 @@ its own work needs (benchmarks/startup.py and benchmarks/constraints.py measure 
 tests keep the import graph from growing back behind them).
 
 Each case runs the real entry point (``astroctl.cli.main``) in a fresh interpreter and lists the
-modules loaded when it returns.
+modules loaded when it returns (``tests.helpers.loaded_modules``).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 from tests import factories
-
-_PROBE = """
-import json, sys
-from astroctl.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-sys.stdout.flush()
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
-"""
-
-
-def loaded(*args: str, cwd: Path) -> set[str]:
-    """The modules a run of ``astroctl ARGS`` left loaded (it must succeed)."""
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
-    report = json.loads(result.stderr.strip().splitlines()[-1])
-    assert report["code"] in (0, None), result.stderr
-    return set(report["modules"])
+from tests.helpers import loaded_modules
 
 
 def test_version_imports_no_command_and_no_matrix(tmp_path: Path) -> None:
-    modules = loaded("--version", cwd=tmp_path)
+    modules = loaded_modules("--version", cwd=tmp_path)
     commands = {m for m in modules if m.startswith("astroctl.commands.")}
     assert commands <= {"astroctl.commands.context", "astroctl.commands.completion"}
     assert "astroctl.matrix.store" not in modules
@@ -64,7 +35,7 @@ def test_constraints_resolve_from_a_file_loads_no_index_client(tmp_path: Path) -
     out = tmp_path / "out"
     out.mkdir()
     args = ("--matrix", str(matrix), "constraints", "resolve", "9.2.0", "--output", str(out))
-    modules = loaded(*args, cwd=tmp_path)
+    modules = loaded_modules(*args, cwd=tmp_path)
     assert (out / "constraints-3.11.txt").is_file()
     heavy = {
         "httpx",
