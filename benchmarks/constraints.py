@@ -4,6 +4,8 @@ Usage::
 
     .venv/bin/python benchmarks/constraints.py [--rounds 20] [--warmup 1] [--check]
         [--sizes small,300] [--common 40] [--uv-cache warm|cold]
+    .venv/bin/python benchmarks/constraints.py --real --upstream TEMPLATE [--release 9.2.0]
+        [--python X.Y] [--index-url https://pypi.org/simple] [--rounds 5] [--warmup 1] [--check]
 
 Each size in ``--sizes`` is measured in turn, with an index, a matrix and caches of its own,
 and the verdicts are printed side by side. ``small`` is the fixture below (``--common``
@@ -45,8 +47,22 @@ Reported per size: the requests each side makes (the server's log), median and m
 side, the ratio astroctl/bare at once (median/median: the verdict; min/min), the ratio to the
 one-by-one calls, and ``astroctl --version`` as the start-up floor. Target: at most 1.2x.
 
+``--real`` measures the same three sides against a **real index** instead (``--index-url``,
+default PyPI), with the matrix embedded in the package (the real Runtime data: astroctl runs in
+a temporary directory with no ``--matrix``, so it finds the embedded default) and the release's
+real pins. Airflow's constraints come from ``--upstream`` (required: a URL or path template with
+``{airflow}`` and ``{python}``, e.g. ``file:///tmp/up-{airflow}-{python}.txt``; GitHub, where
+Airflow publishes them, may be out of reach). The uv argvs are recorded as above (``resolve`` in
+process through the recording runner), then astroctl, the bare calls at once and one by one are
+timed, interleaved, with one shared warm uv cache and astroctl cache (warm-up rounds first); 5
+rounds by default, as each takes seconds. A package of the release with an index of its own
+(``[packages.X] index``) is probed by astroctl before uv runs; that probe is also timed in
+process every round (a fresh HTTP client each time), to show its share. In this mode the
+proxy and CA variables of the environment are left as they are: it talks to the network.
+
 Exit status: 0, unless ``--check`` is given and the target is missed (then 1); 2 when a command
-fails to run. Nothing leaves the machine: every proxy variable points at a dead loopback port.
+fails to run. Without ``--real`` nothing leaves the machine: every proxy variable points at a
+dead loopback port.
 """
 
 from __future__ import annotations
@@ -74,13 +90,15 @@ from tests import factories  # noqa: E402
 from tests.index_server import IndexServer  # noqa: E402
 
 from astroctl.matrix import selectors, store  # noqa: E402
+from astroctl.matrix.model import Matrix, Release  # noqa: E402
 from astroctl.providers import constraints as core  # noqa: E402
-from astroctl.providers.target import choose_index  # noqa: E402
+from astroctl.providers.target import IndexChoice, choose_index, target_of  # noqa: E402
+from astroctl.seams.cache import cache_ttl  # noqa: E402
 from astroctl.seams.http import Http  # noqa: E402
 from astroctl.seams.process import Environment, ProcessResult, Runner, normalize_argv  # noqa: E402
 from astroctl.seams.uv import Uv, environment  # noqa: E402
 from providers import RemoteIndex, describe_requests, offline_env, run  # noqa: E402 - sibling
-from startup import astroctl_launcher, loadavg  # noqa: E402
+from startup import astroctl_launcher, benchmark_env, loadavg  # noqa: E402
 
 TARGET = 1.2
 RELEASE = "9.2.0"
@@ -97,6 +115,10 @@ VERSIONS = ("1.0.0", "1.1.0", "2.0.0")
 SMALL = "small"
 DIRECT = 80  # apache-airflow's direct dependencies in a realistic set
 SEED = 2024
+REAL_INDEX = "https://pypi.org/simple"
+REAL_ROUNDS = 5
+LOOPBACK_ROUNDS = 20
+PROBE = "private-index probe"  # timed in process, --real only
 
 
 # -- the index's content -----------------------------------------------------------------------
@@ -270,6 +292,20 @@ def record(matrix: Path, keep: Path, output: Path) -> list[Call]:
     loaded = store.load(matrix)
     release = selectors.select(loaded, RELEASE).release
     options = core.Options(check=True, exclude_newer=release.released)
+    index = choose_index(None, os.environ, loaded)
+    return record_with(loaded, release, options, index, str(matrix), keep, output)
+
+
+def record_with(
+    loaded: Matrix,
+    release: Release,
+    options: core.Options,
+    index: IndexChoice,
+    label: str,
+    keep: Path,
+    output: Path,
+) -> list[Call]:
+    """``resolve`` in process with these inputs, recording the uv calls, and the file written."""
     recorder = Recorder(keep)
     with Http() as http:
         result = core.resolve(
@@ -278,8 +314,8 @@ def record(matrix: Path, keep: Path, output: Path) -> list[Call]:
             options,
             http=http,
             uv=Uv(recorder),
-            index=choose_index(None, os.environ, loaded),
-            matrix_label=str(matrix),
+            index=index,
+            matrix_label=label,
         )
     core.write(result, output)
     return recorder.calls
@@ -288,15 +324,31 @@ def record(matrix: Path, keep: Path, output: Path) -> list[Call]:
 # -- measurement ---------------------------------------------------------------------------------
 
 
+def run_at(argv: Sequence[str], env: dict[str, str], *, what: str, cwd: Path) -> float:
+    """``providers.run`` in a working directory of its own; the wall time."""
+    start = time.perf_counter()
+    completed = subprocess.run(
+        argv, stdin=subprocess.DEVNULL, capture_output=True, env=env, cwd=cwd, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if completed.returncode != 0:
+        sys.stderr.write(
+            f"{what}: exited {completed.returncode}:\n{completed.stderr.decode(errors='replace')}"
+        )
+        raise SystemExit(2)
+    return elapsed
+
+
 @dataclass(frozen=True)
 class Sides:
     python: str
     launcher: Path
-    matrix: Path
+    arguments: tuple[str, ...]  # astroctl's, after the launcher
     output: Path
     calls: tuple[Call, ...]
     env: dict[str, str]
     cold_uv: bool = False  # every astroctl run and every bare pair gets an empty uv cache
+    cwd: Path | None = None  # astroctl's working directory (None: this process's)
 
     @contextmanager
     def uv_env(self) -> Iterator[dict[str, str]]:
@@ -311,12 +363,12 @@ class Sides:
             shutil.rmtree(cache)
 
     def astroctl(self) -> float:
-        argv = (
-            *(self.python, str(self.launcher), "--matrix", str(self.matrix)),
-            *("constraints", "resolve", RELEASE, "--check", "--output", str(self.output)),
-        )
+        argv = (self.python, str(self.launcher), *self.arguments)
+        what = "astroctl constraints resolve --check"
         with self.uv_env() as env:
-            return run(argv, env, what="astroctl constraints resolve --check")[0]
+            if self.cwd is not None:
+                return run_at(argv, env, what=what, cwd=self.cwd)
+            return run(argv, env, what=what)[0]
 
     def version(self) -> float:
         argv = (self.python, str(self.launcher), "--version")
@@ -372,14 +424,20 @@ class Sides:
 SIDES = ("bare uv, at once", "bare uv, one by one", "astroctl")
 
 
-def measure(sides: Sides, rounds: int) -> dict[str, list[float]]:
+def measure(
+    sides: Sides, rounds: int, probe: Callable[[], float] | None = None
+) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in (*SIDES, "astroctl --version")}
+    if probe is not None:
+        samples[PROBE] = []
     runs = {"astroctl": sides.astroctl, SIDES[0]: sides.bare_at_once, SIDES[1]: sides.bare}
     for number in range(rounds):
         shift = number % len(SIDES)
         for name in SIDES[shift:] + SIDES[:shift]:  # the order rotates every round
             samples[name].append(runs[name]())
         samples["astroctl --version"].append(sides.version())
+        if probe is not None:
+            samples[PROBE].append(probe())
     return samples
 
 
@@ -438,31 +496,95 @@ def summarize(outcomes: Sequence[Outcome]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=20, help="timed rounds (default: 20)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help=f"timed rounds (default: {LOOPBACK_ROUNDS}; {REAL_ROUNDS} with --real)",
+    )
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default: 1)")
     parser.add_argument(
         "--sizes",
-        default=f"{SMALL},300",
+        default=None,
         metavar="LIST",
         help=f"comma-separated: {SMALL} (--common packages, flat) and/or a number of pins for "
-        f"a realistic set (default: {SMALL},300)",
+        f"a realistic set (default: {SMALL},300; not with --real)",
     )
     parser.add_argument(
         "--common",
         type=int,
-        default=COMMON_SIZE,
+        default=None,
         metavar="N",
-        help=f"the small fixture's apache-airflow dependencies ({COMMON_SIZE})",
+        help=f"the small fixture's apache-airflow dependencies ({COMMON_SIZE}; not with --real)",
     )
     parser.add_argument(
         "--uv-cache",
         choices=("warm", "cold"),
         default="warm",
         help="warm: one uv cache, filled by the warm-up (the default); cold: an empty one for "
-        "every astroctl run and every pair of bare calls",
+        "every astroctl run and every pair of bare calls (not with --real)",
+    )
+    real = parser.add_argument_group("real index (talks to the network)")
+    real.add_argument(
+        "--real",
+        action="store_true",
+        help="measure against a real index with the embedded matrix, not the loopback one",
+    )
+    real.add_argument("--release", default=None, help=f"the release (default: {RELEASE})")
+    real.add_argument(
+        "--python", default=None, metavar="X.Y", help="its Python (default: the release's)"
+    )
+    real.add_argument(
+        "--index-url",
+        default=None,
+        metavar="URL",
+        help=f"the index uv resolves against (default: {REAL_INDEX})",
+    )
+    real.add_argument(
+        "--upstream",
+        default=None,
+        metavar="TEMPLATE",
+        help="Airflow's constraints file: a URL or path with {airflow} and {python} "
+        "(required with --real)",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    if args.real:
+        return _real_args(parser, args)
+    return _loopback_args(parser, args)
+
+
+def _real_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    loopback_only = {"--sizes": args.sizes, "--common": args.common}
+    given = [name for name, value in loopback_only.items() if value is not None]
+    if args.uv_cache != "warm":
+        given.append("--uv-cache cold")
+    if given:
+        parser.error(f"{', '.join(given)}: not with --real")
+    if args.upstream is None or not args.upstream.strip():
+        parser.error("--real needs --upstream TEMPLATE (a URL or path with {airflow} and {python})")
+    args.rounds = REAL_ROUNDS if args.rounds is None else args.rounds
+    args.release = RELEASE if args.release is None else args.release
+    args.index_url = REAL_INDEX if args.index_url is None else args.index_url
+    args.upstream = upstream_template(args.upstream.strip())
+    if args.rounds < 1 or args.warmup < 0:
+        parser.error("--rounds must be >= 1, --warmup >= 0")
+    return args
+
+
+def _loopback_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    real_only = {
+        "--release": args.release,
+        "--python": args.python,
+        "--index-url": args.index_url,
+        "--upstream": args.upstream,
+    }
+    given = [name for name, value in real_only.items() if value is not None]
+    if given:
+        parser.error(f"{', '.join(given)}: only with --real")
+    args.rounds = LOOPBACK_ROUNDS if args.rounds is None else args.rounds
+    args.common = COMMON_SIZE if args.common is None else args.common
+    args.sizes = f"{SMALL},300" if args.sizes is None else args.sizes
     if args.rounds < 1 or args.warmup < 0 or args.common < 1:
         parser.error("--rounds and --common must be >= 1, --warmup >= 0")
     sizes = [item.strip() for item in args.sizes.split(",") if item.strip()]
@@ -496,7 +618,11 @@ def bench(size: str, args: argparse.Namespace, caller: dict[str, str]) -> Outcom
         calls = record(matrix, workdir / "recorded", output)
         launcher, how = astroctl_launcher(workdir)
         cold = args.uv_cache == "cold"
-        sides = Sides(sys.executable, launcher, matrix, output, tuple(calls), env, cold)
+        arguments = (
+            *("--matrix", str(matrix)),
+            *("constraints", "resolve", RELEASE, "--check", "--output", str(output)),
+        )
+        sides = Sides(sys.executable, launcher, arguments, output, tuple(calls), env, cold)
         sides.bare(verify=True)
         pins = (output / f"constraints-{PYTHON}.txt").read_text(encoding="utf-8")
         count = sum(1 for line in pins.splitlines() if line and not line.startswith("#"))
@@ -531,9 +657,143 @@ def bench(size: str, args: argparse.Namespace, caller: dict[str, str]) -> Outcom
     return outcome
 
 
+def upstream_template(text: str) -> str:
+    """A URL as given; a path (no ``scheme://``) as a ``file://`` URL, braces kept."""
+    if "://" in text:
+        return text
+    return "file://" + str(Path(text).expanduser().absolute())
+
+
+def online_env(**extra: str) -> dict[str, str]:
+    """startup.py's environment with no ``PIP_*``, ``UV_*`` or ``ASTROCTL_*`` variable of the
+    user's (only ``extra``); the proxy and CA variables are kept: this reaches the network."""
+    env = {
+        name: value
+        for name, value in benchmark_env().items()
+        if not name.startswith(("PIP_", "UV_", "ASTROCTL_"))
+    }
+    env.update(extra)
+    return env
+
+
+def probe_timer(
+    loaded: Matrix, release: Release, index: IndexChoice, options: core.Options
+) -> tuple[Callable[[], float] | None, str]:
+    """What astroctl does before uv runs for the packages with an index of their own (timed in
+    process, a fresh HTTP client each time, as a fresh astroctl has), and what it found."""
+    private = core.private_packages(loaded, release, index)
+    if not private:
+        return None, "none (no package of the release has an index of its own)"
+    wanted = core.release_pins(release)
+
+    def probe() -> float:
+        start = time.perf_counter()
+        with Http() as http:
+            core.probe_private(private, wanted, http=http, options=options)
+        return time.perf_counter() - start
+
+    with Http() as http:
+        left = core.probe_private(private, wanted, http=http, options=options)
+    named = "; ".join(f"{', '.join(names)} on {url}" for url, names in private.items())
+    gone = "; ".join(f"{item.requirement} left out: {item.problem}" for item in left)
+    return probe, f"{named} ({gone or 'answered: in the resolution'})"
+
+
+def bench_real(args: argparse.Namespace, caller: dict[str, str]) -> Outcome:
+    """The real index: the embedded matrix, the real release, the network."""
+    print(
+        f"REAL INDEX: this run sends requests to {args.index_url} over the network (the "
+        "environment's proxy and CA settings as they are); the loopback index is not used."
+    )
+    with tempfile.TemporaryDirectory(prefix="astroctl-bench-real-") as tmp:
+        workdir = Path(tmp)
+        env = online_env(
+            UV_CACHE_DIR=str(workdir / "uv-cache"), ASTROCTL_CACHE_DIR=str(workdir / "cache")
+        )
+        os.environ.clear()
+        os.environ.update(env)  # the in-process recording run sees what the subprocesses see
+        source = store.locate(None, env, cwd=workdir)  # as astroctl run there finds it
+        if source.origin is not store.Origin.EMBEDDED:
+            sys.stderr.write(f"{source.path}: found before the embedded matrix ({source.origin})")
+            raise SystemExit(2)
+        loaded = store.load(source.path)
+        release = selectors.select(loaded, args.release).release
+        python = target_of(release, args.python).python
+        options = core.Options(
+            python=python,
+            upstream=args.upstream,
+            check=True,
+            exclude_newer=release.released,
+            fresh_for=cache_ttl(env),
+        )
+        index = choose_index(args.index_url, env, loaded)
+        output = workdir / "out"
+        output.mkdir()
+        start = time.perf_counter()
+        calls = record_with(
+            loaded, release, options, index, str(source.path), workdir / "recorded", output
+        )
+        recorded = time.perf_counter() - start
+        probe, probed = probe_timer(loaded, release, index, options)
+        launcher, how = astroctl_launcher(workdir)
+        arguments = (
+            *("constraints", "resolve", release.name, "--python", python, "--check"),
+            *("--upstream", args.upstream, "--index-url", args.index_url),
+            *("--output", str(output)),
+        )
+        sides = Sides(sys.executable, launcher, arguments, output, tuple(calls), env, cwd=workdir)
+        sides.bare(verify=True)
+        pins = (output / f"constraints-{python}.txt").read_text(encoding="utf-8")
+        count = sum(1 for line in pins.splitlines() if line and not line.startswith("#"))
+        load = loadavg()
+        print(f"\n== real index: release {release.name}, Python {python} ==")
+        print(f"python:   {sys.executable} ({sys.version.split()[0]})")
+        print(f"launcher: astroctl via {how}, run in $TMP with no --matrix")
+        print(f"matrix:   {source.path} ({source.origin.value})")
+        print(f"index:    {index.url} (REAL, over the network); upstream {args.upstream}")
+        print(f"set:      {count} pins; the release pins {len(core.release_pins(release))}")
+        print(f"probed:   {probed}")
+        print(f"uv calls: {len(calls)}, at once in astroctl (recording run: {recorded:.1f} s):")
+        for call in calls:
+            print("  " + " ".join(call.argv).replace(str(workdir), "$TMP"))
+        print("uv cache: one, shared and warm; astroctl cache: one, shared")
+        print(f"rounds:   {args.rounds} interleaved, after {args.warmup} warm-up round(s)")
+        print(f"load:     {load} (1/5/15-minute averages at start)")
+        for _ in range(args.warmup):
+            sides.astroctl()
+            sides.bare()
+            sides.bare_at_once()
+            sides.version()
+        samples = measure(sides, args.rounds, probe)
+        os.environ.clear()
+        os.environ.update(caller)
+    outcome = Outcome("real", count, load, samples)
+    report(outcome)
+    # the network drifts between rounds: each round's own ratio shows how much
+    paired = [a / b for a, b in zip(samples["astroctl"], samples[SIDES[0]], strict=True)]
+    print(
+        f"per round, astroctl / bare uv at once: {' '.join(f'{r:.2f}' for r in paired)}"
+        f" (median {statistics.median(paired):.2f}x)"
+    )
+    if probe is not None:
+        spent = outcome.median(PROBE)
+        without = (outcome.median("astroctl") - spent) / outcome.median(SIDES[0])
+        print(
+            f"the {PROBE} (in process, a fresh HTTP client; not counting the imports and TLS "
+            f"set-up it needs first in a fresh astroctl) takes {spent * 1000:.0f} ms of that: "
+            f"astroctl less the probe would be {without:.2f}x"
+        )
+    return outcome
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     caller = dict(os.environ)
+    if args.real:
+        outcome = bench_real(args, caller)
+        summarize([outcome])
+        print(f"\nresult: {'PASS' if outcome.passed else 'FAIL'} (against {args.index_url})")
+        return 1 if args.check and not outcome.passed else 0
     outcomes = [bench(size, args, caller) for size in args.sizes]
     summarize(outcomes)
     passed = all(o.passed for o in outcomes)
