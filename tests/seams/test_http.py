@@ -398,25 +398,36 @@ def test_the_seam_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     assert capfd.readouterr() == ("", "")
 
 
-def test_a_name_that_does_not_resolve_is_retried_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """ "Name or service not known" is seldom transient: one more try, not ``retries``. The
-    resolver is replaced: no test asks a real DNS server."""
+@pytest.mark.parametrize(
+    ("errno", "text", "attempts"),
+    [
+        (socket.EAI_NONAME, "Name or service not known", 1),
+        (socket.EAI_AGAIN, "Temporary failure in name resolution", 2),
+    ],
+)
+def test_a_name_that_does_not_resolve_is_not_asked_again_and_again(
+    monkeypatch: pytest.MonkeyPatch, errno: int, text: str, attempts: int
+) -> None:
+    """The resolver's "no such name" is final: not retried (each retry waited the backoff, on
+    every run, for a private index this network cannot see). A temporary resolver failure gets
+    one more try, not ``retries``. The resolver is replaced: no test asks a real DNS server."""
     asked: list[str] = []
 
     def unknown(host: str, *args: object, **kwargs: object) -> NoReturn:
         asked.append(host)
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        raise socket.gaierror(errno, text)
 
     monkeypatch.setattr(socket, "getaddrinfo", unknown)
     notes: list[str] = []
     with Http(FAST, notify=notes.append) as http, pytest.raises(OperationError) as caught:
         http.get("http://index.example.invalid/simple/")
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
     assert caught.value.message == (
-        "GET http://index.example.invalid/simple/: cannot connect (Name or service not known) "
-        "after 2 attempts"
+        f"GET http://index.example.invalid/simple/: cannot connect ({text}){tries}"
     )
-    assert asked == ["index.example.invalid"] * 2
-    assert len(notes) == 1 and notes[0].endswith("cannot connect (Name or service not known)")
+    assert asked == ["index.example.invalid"] * attempts
+    assert len(notes) == attempts - 1
+    assert all(note.endswith(f": cannot connect ({text})") for note in notes)
 
 
 # --- TLS --------------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ httpx is imported only when the first request is made (CLI start-up time matters
   jitter, honouring ``Retry-After`` (seconds or an HTTP date), bounded in count (``retries``)
   and in total time: no wait or new attempt starts unless the wait ends within
   ``max_retry_time`` of the first attempt, so one request takes at most ``max_retry_time`` plus
-  one attempt's own timeouts. Only idempotent methods are retried after a 5xx. A host name that
-  does not resolve ("Name or service not known") is retried once, not ``retries`` times: that
-  is seldom transient, and each attempt can wait seconds on the resolver;
+  one attempt's own timeouts. Only idempotent methods are retried after a 5xx. A host name the
+  resolver says does not exist ("Name or service not known", ``EAI_NONAME``) is not retried:
+  that answer is the resolver's own, and another try would wait the backoff to hear it again;
+  any other resolver failure ("Temporary failure in name resolution") is retried once, not
+  ``retries`` times, as each attempt can wait seconds on the resolver;
 * always verifies TLS. Trust comes from, in order: ``ca_bundle``; ``$SSL_CERT_FILE``;
   ``$REQUESTS_CA_BUNDLE`` (what pip and requests users already set behind a TLS-intercepting
   proxy); the system trust store (which also honours ``$SSL_CERT_DIR``); certifi, httpx's own,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")  # read in this order
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-DNS_RETRIES = 1  # a host name that did not resolve is asked once more, not ``retries`` times
+DNS_RETRIES = 1  # a resolver failure is asked once more, not ``retries`` times (unless final)
 Notify = Callable[[str], None]
 Headers = Mapping[str, str]
 Params = Mapping[str, str]
@@ -202,8 +204,9 @@ class Http:
                 raise InputError(f"{method} {shown_url(url)}: not an http(s) URL: {exc}") from exc
             except httpx.HTTPError as exc:
                 retry, reason = _transport_failure(exc, self._trust)
-                if retry and unresolved(exc):  # a name that does not resolve rarely starts to
-                    retry = budget.used < DNS_RETRIES
+                failure = unresolved(exc)
+                if retry and failure is not None:  # a name that does not resolve rarely starts to
+                    retry = failure != "unknown" and budget.used < DNS_RETRIES
                 wait = budget.delay(None) if retry else None
                 if wait is None:
                     where = f"{method} {shown_url(url)}"
@@ -384,11 +387,17 @@ def _transport_failure(exc: httpx.HTTPError, trust: str) -> tuple[bool, str]:
     return False, _reason(exc)
 
 
-def unresolved(exc: BaseException) -> bool:
-    """Whether a failure comes from a host name that could not be resolved (a DNS failure)."""
+def unresolved(exc: BaseException) -> str | None:
+    """Whether a failure comes from a host name that could not be resolved: ``"unknown"`` when
+    the resolver answered that the name does not exist (``EAI_NONAME``, or ``EAI_NODATA``
+    where the platform has it), ``"failed"`` for any other resolver failure, None otherwise."""
     import socket
 
-    return _cause(exc, socket.gaierror) is not None
+    found = _cause(exc, socket.gaierror)
+    if found is None:
+        return None
+    final = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+    return "unknown" if found.errno in final else "failed"
 
 
 def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
