@@ -324,7 +324,8 @@ def _constraint_sets(release: Release, options: BuildOptions, given: Path | None
 
 
 def _unresolved(release: Release, python: str) -> str:
-    from astroctl.providers.constraints import Pin, release_pins
+    from astroctl.providers.constraints import release_pins
+    from astroctl.providers.upstream import Pin
 
     lines = [
         f"# Astro Runtime {release.name}, Python {python}: the release's pins only, NOT resolved",

@@ -2,15 +2,9 @@
 
 ``constraints resolve`` (SPEC 4) in four steps, each a function a test can call alone:
 
-1. :func:`fetch_upstream` reads Airflow's constraints file for the release's Airflow (its public
-   version: ``2.7.2`` for ``2.7.2+astro.1``) and Python from ``[upstream] constraints_url``
-   through the HTTP seam, cached on disk by URL with the body's SHA-256 (used without a request
-   while fresh, as a project page is: see :mod:`astroctl.seams.cache`; then revalidated with its
-   ETag, with the netrc credentials of its host as the index seam sends them; ``offline``
-   answers from the cache alone; a ``file://`` URL is read in place), and
-   :func:`parse_constraints` reads it: ``name==version`` lines, markers after ``;`` kept,
-   comments, blank lines and CRLF allowed, names normalized; every malformed line is reported
-   at once by its line number.
+1. :func:`~astroctl.providers.upstream.fetch_upstream` reads Airflow's constraints file for the
+   release's Airflow and Python from ``[upstream] constraints_url``, cached, and parses it
+   (see :mod:`astroctl.providers.upstream`).
 2. :func:`overlay` puts the release's pins (``apache-airflow`` included) over it: the release
    wins, every override (upstream had X, the release pins Y) and every added pin is reported.
    Without an upstream file (``upstream="none"``), :func:`resolve` makes the whole set the way
@@ -25,8 +19,7 @@
    the union over the architectures of the hashes of the files listed (the wheels pip may pick
    on either, and the sdist). One uv run per architecture, whichever of the two is asked.
    What building such a pin takes is read from the files of its version on its index's page
-   (:func:`source_builds`: compiled code, pure Python, sdist only, or unknown when the page
-   cannot be read): one page per such package, none when there is none, cached as any page.
+   (see :mod:`astroctl.providers.builds`).
 4. :func:`render` writes the file: a header naming its inputs and their digests, then the pins
    sorted by name, one per line, markers kept. Same inputs, same bytes: no clock is read.
 
@@ -52,7 +45,6 @@ only writer. Nothing here prints: warnings go to ``notify``.
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,8 +52,6 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal, NoReturn
-from urllib.parse import unquote, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -69,284 +59,26 @@ from astroctl import __version__
 from astroctl.errors import AstroctlError, ChecksFailed, InputError, OperationError
 from astroctl.matrix.diff import AIRFLOW_PACKAGE
 from astroctl.matrix.model import Matrix, Release
-from astroctl.providers.target import IndexChoice, private_index, target_of
-from astroctl.seams.cache import (
-    DiskCache,
-    Entry,
-    default_cache_dir,
-    entry_key,
-    freshness_fields,
-    is_fresh,
+from astroctl.providers.builds import (
+    BuildsFromSource,
+    SourceBuild,
+    ask_index,
+    no_wheel_warnings,
+    source_builds,
+    unclassified,
 )
-from astroctl.seams.http import HttpClient, check_status, shown_url
+from astroctl.providers.target import IndexChoice, private_index, target_of
+from astroctl.providers.upstream import Pin, UpstreamFile, constraints_url, fetch_upstream
+from astroctl.seams.http import HttpClient, shown_url
 from astroctl.seams.process import concurrently
-from astroctl.seams.urls import Netrc, refuse_credentials
+from astroctl.seams.urls import refuse_credentials
 from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
 from astroctl.versions import normalize_name
 
-if TYPE_CHECKING:
-    import httpx
-
 Notify = Callable[[str], None]
-Origin = Literal["network", "cache", "file"]
 
 NONE = "none"  # the --upstream value that means: no upstream file, resolve the whole set
-CACHE_NAMESPACE = "constraints-v1"
-MAX_SIZE = 16 * 1024 * 1024  # an upstream constraints file larger than this is not read
 FREEZE_ARCHITECTURE = "amd64"  # Airflow generates its constraints on Linux x86_64
-_SHOWN_ERRORS = 20  # malformed lines named in one error
-
-
-# -- the upstream file --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pin:
-    """One line of a constraint set: ``name==version``, with its marker when it has one."""
-
-    name: str  # canonical (PEP 503)
-    version: str
-    marker: str | None = None
-    line: int | None = None  # where it was in the upstream file
-
-    @property
-    def requirement(self) -> str:
-        """``name==version`` (``; marker`` when there is one)."""
-        pinned = f"{self.name}=={self.version}"
-        return f"{pinned}; {self.marker}" if self.marker else pinned
-
-
-@dataclass(frozen=True)
-class UpstreamFile:
-    """Airflow's constraints file as read: where from, its SHA-256 and its pins."""
-
-    url: str
-    sha256: str
-    pins: tuple[Pin, ...]
-    origin: Origin  # fetched now, answered from the cache, or read from a file:// URL
-    previous_sha256: str | None = None  # the cached copy's, when the file changed since
-
-
-def constraints_url(template: str, airflow: str, python: str) -> str:
-    """``template`` with ``{airflow}`` (the public version: no ``+local`` part) and
-    ``{python}`` (``3.11``) substituted."""
-    try:
-        public = Version(airflow).public
-    except InvalidVersion as exc:
-        raise InputError(f"Airflow version {airflow!r} is not a PEP 440 version") from exc
-    return template.replace("{airflow}", public).replace("{python}", python)
-
-
-def parse_constraints(text: str, source: str) -> tuple[Pin, ...]:
-    """The pins of a constraints file; an :class:`InputError` naming ``source`` and the line
-    number of every malformed line (and of every name pinned twice)."""
-    pins: list[Pin] = []
-    seen: dict[str, int] = {}
-    problems: list[str] = []
-    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
-        line = _strip_comment(raw.removesuffix("\r")).strip()
-        if not line:
-            continue
-        try:
-            pin = _pin(line, number)
-        except ValueError as exc:
-            problems.append(f"line {number}: {exc}: {raw.strip()!r}")
-            continue
-        if pin.name in seen:
-            problems.append(
-                f"line {number}: {pin.name} is pinned again (first on line {seen[pin.name]})"
-            )
-            continue
-        seen[pin.name] = number
-        pins.append(pin)
-    if problems:
-        shown = problems[:_SHOWN_ERRORS]
-        more = len(problems) - len(shown)
-        tail = [f"  ... and {more} more"] if more else []
-        noun = "line" if len(problems) == 1 else "lines"
-        lines = [f"{source}: {len(problems)} malformed {noun}", *(f"  {p}" for p in shown), *tail]
-        raise InputError("\n".join(lines))
-    return tuple(pins)
-
-
-def _strip_comment(line: str) -> str:
-    """A line without its comment: ``#`` at the start or after whitespace (as pip reads it)."""
-    if "#" not in line:
-        return line
-    if line.lstrip().startswith("#"):
-        return ""
-    for index, char in enumerate(line):
-        if char == "#" and index and line[index - 1] in " \t":
-            return line[:index]
-    return line
-
-
-# ``name==version`` and nothing else, as most lines are: read without packaging's parser
-_PLAIN_PIN = re.compile(
-    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*==[ \t]*([A-Za-z0-9][A-Za-z0-9.+!_-]*)"
-)
-
-
-def _pin(line: str, number: int) -> Pin:
-    plain = _PLAIN_PIN.fullmatch(line)
-    if plain is not None:
-        try:
-            Version(plain[2])
-        except InvalidVersion:
-            pass  # the full reading below names the problem
-        else:
-            return Pin(normalize_name(plain[1]), plain[2], None, number)
-    from packaging.markers import InvalidMarker
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        requirement = Requirement(line)
-    except (InvalidRequirement, InvalidMarker) as exc:
-        raise ValueError("not a name==version pin") from exc
-    if requirement.url is not None:
-        raise ValueError("a URL is not a pin")
-    if requirement.extras:
-        raise ValueError("a constraint cannot name extras")
-    specifiers = list(requirement.specifier)
-    if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
-        raise ValueError("not an exact name==version pin")
-    version = specifiers[0].version
-    try:
-        Version(version)
-    except InvalidVersion as exc:
-        raise ValueError(f"{version!r} is not a PEP 440 version") from exc
-    marker = str(requirement.marker) if requirement.marker is not None else None
-    return Pin(normalize_name(requirement.name), version, marker, number)
-
-
-def fetch_upstream(
-    url: str,
-    *,
-    http: HttpClient | None,
-    cache_dir: Path | None = None,
-    offline: bool = False,
-    notify: Notify | None = None,
-    fresh_for: float = 0.0,
-    netrc: Netrc | None = None,
-) -> UpstreamFile:
-    """The upstream constraints at ``url`` (http, https or file), parsed. A cached copy younger
-    than ``fresh_for`` seconds (and than the lifetime the server gave it) is used without a
-    request. A request carries the netrc credentials of the URL's host (``netrc``, default:
-    ``$NETRC`` or ``~/.netrc``, as the index seam reads them)."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme == "file":
-        body = _read_file_url(url)
-        return UpstreamFile(url, _sha256(body), parse_constraints(_text(body, url), url), "file")
-    if scheme not in ("http", "https"):
-        raise InputError(f"upstream constraints URL {shown_url(url)!r}: not an http(s) or file URL")
-    cache = DiskCache(cache_dir if cache_dir is not None else default_cache_dir())
-    cached = cache.read(CACHE_NAMESPACE, entry_key("constraints", url))
-    if offline:
-        if cached is None:
-            raise OperationError(
-                f"{shown_url(url)}: not in the cache ({cache.root}); run once without --offline"
-            )
-        return _from_entry(url, cached, "cache")
-    if cached is not None and is_fresh(cached, fresh_for):
-        return _from_entry(url, cached, "cache")
-    if http is None:
-        raise OperationError(f"{shown_url(url)}: no HTTP client to fetch it with")
-    told = notify or _quiet
-    login = netrc if netrc is not None else Netrc(notify=told)
-    return _fetch(url, http, cache, cached, told, netrc=login)
-
-
-def _fetch(
-    url: str,
-    http: HttpClient,
-    cache: DiskCache,
-    cached: Entry | None,
-    notify: Notify,
-    *,
-    netrc: Netrc | None = None,
-) -> UpstreamFile:
-    """GET the file (revalidating a cached copy by its ETag) and cache what came; a 304 dates
-    the cached copy anew."""
-    headers: dict[str, str] = {}
-    etag = cached.get("etag") if cached is not None else None
-    if etag:
-        headers["If-None-Match"] = etag
-    authorization = netrc.authorization(url) if netrc is not None else None
-    if authorization is not None:
-        headers["Authorization"] = authorization
-    response = http.get(url, headers=headers or None)
-    if response.status_code == 304 and cached is not None:
-        fields = {k: v for k, v in cached.fields.items() if k != "max-age"}
-        fields.update(_freshness(response))
-        _keep(cache, url, Entry(cached.body, MappingProxyType(fields)), notify)
-        return _from_entry(url, cached, "cache")
-    if response.status_code == 404:
-        raise OperationError(
-            f"{shown_url(url)}: HTTP 404 Not Found: upstream publishes no constraints for this "
-            f"Airflow and Python; pass --upstream URL, or --upstream none to resolve the set"
-        )
-    body = check_status(response).content
-    if len(body) > MAX_SIZE:
-        raise OperationError(f"{shown_url(url)}: larger than {MAX_SIZE} bytes; not read")
-    digest = _sha256(body)
-    pins = parse_constraints(_text(body, url), shown_url(url))
-    fields = {"url": url, "etag": response.headers.get("ETag", "")}  # the cache sums the body
-    fields.update(_freshness(response))
-    _keep(cache, url, Entry(body, MappingProxyType(fields)), notify)
-    previous = _sha256(cached.body) if cached is not None else None
-    changed = previous if previous is not None and previous != digest else None
-    if changed is not None:
-        notify(
-            f"{shown_url(url)} changed since it was cached (sha256 {changed[:12]}... -> "
-            f"{digest[:12]}...)"
-        )
-    return UpstreamFile(url, digest, pins, "network", changed)
-
-
-def _freshness(response: httpx.Response) -> dict[str, str]:
-    return freshness_fields(response.headers.get("Cache-Control"), response.headers.get("Age"))
-
-
-def _keep(cache: DiskCache, url: str, entry: Entry, notify: Notify) -> None:
-    try:
-        cache.write(CACHE_NAMESPACE, entry_key("constraints", url), entry)
-    except OperationError as exc:
-        notify(f"cannot cache the upstream constraints: {exc}")
-
-
-def _quiet(message: str) -> None:
-    del message
-
-
-def _from_entry(url: str, entry: Entry, origin: Origin) -> UpstreamFile:
-    pins = parse_constraints(_text(entry.body, url), shown_url(url))
-    return UpstreamFile(url, _sha256(entry.body), pins, origin)
-
-
-def _read_file_url(url: str) -> bytes:
-    parts = urlsplit(url)
-    if parts.netloc not in ("", "localhost"):
-        raise InputError(f"{url}: a file URL names a local file (file:///path), not a host")
-    path = Path(unquote(parts.path))
-    try:
-        with path.open("rb") as stream:
-            body = stream.read(MAX_SIZE + 1)
-    except OSError as exc:
-        raise OperationError(f"{url}: cannot read: {exc.strerror or exc}") from exc
-    if len(body) > MAX_SIZE:
-        raise OperationError(f"{url}: larger than {MAX_SIZE} bytes; not read")
-    return body
-
-
-def _text(body: bytes, url: str) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{shown_url(url)}: not UTF-8 text (byte {exc.start})") from exc
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 # -- the overlay --------------------------------------------------------------------------------
@@ -440,275 +172,6 @@ class ConstraintsDoNotInstall(ChecksFailed):
             lines.append(f"  {check.architecture} ({check.platform}): no solution")
             lines.extend(f"    {line}" if line else "" for line in check.explanation.splitlines())
         super().__init__("\n".join(lines))
-
-
-class BuildsFromSource(ChecksFailed):
-    """With ``wheels_only``: some pin has no wheel for some checked platform (exit 3). Each
-    such pin and platform is named with what building it takes, those needing a compiler
-    first."""
-
-    def __init__(
-        self,
-        subject: str,
-        python: str,
-        checks: Sequence[ArchitectureCheck],
-        builds: Sequence[SourceBuild] = (),
-    ) -> None:
-        self.checks = tuple(checks)
-        self.builds = tuple(builds) or unclassified(self.checks)
-        lines = [f"{subject} needs packages built from source (--wheels-only; nothing written):"]
-        lines.extend(f"  {warning}" for warning in no_wheel_warnings(self.builds, python))
-        super().__init__("\n".join(lines))
-
-
-UNKNOWN_DETAIL = "the image needs a compiler unless it is pure Python"
-
-
-def no_wheel(requirement: str, architecture: str, python: str, detail: str = UNKNOWN_DETAIL) -> str:
-    """The warning of one pin without a wheel on one platform, with what building it takes."""
-    return (
-        f"{requirement} has no wheel for linux/{architecture} (Python {python}): pip builds it "
-        f"from source there; {detail}"
-    )
-
-
-def no_wheel_warnings(builds: Sequence[SourceBuild], python: str) -> list[str]:
-    """One :func:`no_wheel` line per pin and platform, in the order of ``builds``."""
-    return [
-        no_wheel(build.requirement, architecture, python, build.detail)
-        for build in builds
-        for architecture in build.architectures
-    ]
-
-
-def from_source(checks: Sequence[ArchitectureCheck]) -> list[tuple[str, list[str]]]:
-    """Each pin built from source somewhere, with the architectures, in the pins' order."""
-    found: dict[str, list[str]] = {}
-    for check in checks:
-        for requirement in check.from_source:
-            found.setdefault(requirement, []).append(check.architecture)
-    return sorted(found.items())
-
-
-# -- what a build from source takes -------------------------------------------------------------
-
-SourceKind = Literal["native", "pure", "sdist-only", "unknown"]
-# the order pins are reported in: those that need a compiler first, those that surely do not last
-KIND_ORDER: tuple[SourceKind, ...] = ("native", "unknown", "sdist-only", "pure")
-SDIST_ONLY_DETAIL = "no wheel for any platform (sdist only): pure Python unless it has extensions"
-_SHOWN_WHEELS = 3  # wheels named in a native pin's detail, then "and N more"
-# one file of a version as the classification reads it: its kind ("wheel", "sdist") and tags
-Listed = tuple[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class SourceBuild:
-    """A pin built from source on some architectures, and what building it takes, read from
-    the files of its version on its index's page:
-
-    - ``native``: the version has wheels, none of them platform-independent: compiled code,
-      building needs a compiler and headers;
-    - ``pure``: it has a ``*-any`` wheel, not for this Python (``py2-none-any``): pure Python;
-    - ``sdist-only``: no wheel for any platform: pure Python unless it has extensions;
-    - ``unknown``: the page could not be read.
-    """
-
-    requirement: str  # name==version
-    architectures: tuple[str, ...]
-    kind: SourceKind
-    detail: str  # what building it takes, and why astroctl thinks so
-
-    @property
-    def needs_compiler(self) -> bool:
-        return self.kind == "native"
-
-
-def classify_build(files: Sequence[Listed] | None, python: str) -> tuple[SourceKind, str]:
-    """The kind of a pin built from source and its detail, from the files of its version
-    (None or none: the page could not be read, or it lists no file of that version)."""
-    if not files:
-        return "unknown", UNKNOWN_DETAIL
-    wheels = [tags for kind, tags in files if kind == "wheel" and tags]
-    if not wheels:
-        return "sdist-only", SDIST_ONLY_DETAIL
-    anywhere = sorted({tag for tags in wheels for tag in tags if tag.endswith("-any")})
-    if anywhere:
-        those = (
-            f"wheel {anywhere[0]} is"
-            if len(anywhere) == 1
-            else "wheels " + ", ".join(anywhere) + " are"
-        )
-        return "pure", (
-            f"pure Python, it builds without a compiler (its platform-independent {those} "
-            f"not for Python {python})"
-        )
-    return "native", (
-        f"it needs a compiler and headers: it has compiled code (wheels only for "
-        f"{_wheels_shown(wheels)})"
-    )
-
-
-def _wheels_shown(wheels: Sequence[tuple[str, ...]]) -> str:
-    """The wheels in short (``cp36-abi3 manylinux x86_64``), the newest Python and Linux
-    first, up to :data:`_SHOWN_WHEELS` of them then "and N more"."""
-    labels = sorted({_wheel_label(tags) for tags in wheels}, key=_wheel_order)
-    shown = ", ".join(labels[:_SHOWN_WHEELS])
-    more = len(labels) - _SHOWN_WHEELS
-    return f"{shown} and {more} more" if more > 0 else shown
-
-
-def _wheel_label(tags: tuple[str, ...]) -> str:
-    """One wheel in short: its Python and ABI tags, and its platforms without their versions."""
-    parts = [tag.split("-") for tag in tags]
-    pythons = ".".join(sorted({part[0] for part in parts}))
-    abis = ".".join(sorted({part[1] for part in parts}))
-    platforms = "/".join(sorted({_platform(part[2]) for part in parts}))
-    return f"{pythons}-{abis} {platforms}"
-
-
-_VERSIONED_PLATFORM = re.compile(
-    r"(manylinux|musllinux)_\d+_\d+_(.+)|manylinux(?:1|2010|2014)_(.+)|macosx_\d+_\d+_(.+)"
-)
-_FAMILIES = ("manylinux", "musllinux", "linux", "macosx", "win")
-_ARCHITECTURES = ("x86_64", "aarch64")  # the platforms of PLATFORMS, as wheel tags name them
-
-
-def _platform(tag: str) -> str:
-    """A platform tag without its versions: ``manylinux_2_17_x86_64`` -> ``manylinux x86_64``."""
-    found = _VERSIONED_PLATFORM.fullmatch(tag)
-    if found is None:
-        return tag
-    if found[1]:
-        return f"{found[1]} {found[2]}"
-    if found[3]:
-        return f"manylinux {found[3]}"
-    return f"macosx {found[4]}"
-
-
-def _wheel_order(label: str) -> tuple[tuple[int, ...], int, int, str]:
-    """The newest Python first, then Linux, macOS, Windows, then the release's architectures
-    (x86_64, aarch64) before the others, then by name."""
-    pythons, _, platforms = label.partition(" ")
-    newest = max((_python_version(tag) for tag in pythons.split("-")[0].split(".")), default=(0,))
-    family = next(
-        (n for n, name in enumerate(_FAMILIES) if platforms.startswith(name)), len(_FAMILIES)
-    )
-    ours = 0 if platforms.endswith(_ARCHITECTURES) else 1
-    return tuple(-part for part in newest), family, ours, label
-
-
-def _python_version(tag: str) -> tuple[int, ...]:
-    """``cp311`` -> (3, 11), ``py2`` -> (2,); (0,) for a tag without a version."""
-    digits = tag.lstrip("abcdefghijklmnopqrstuvwxyz")
-    if not digits.isdigit():
-        return (0,)
-    return (int(digits[0]), int(digits[1:])) if len(digits) > 1 else (int(digits),)
-
-
-def unclassified(checks: Sequence[ArchitectureCheck]) -> tuple[SourceBuild, ...]:
-    """The pins built from source, each ``unknown`` (no page read)."""
-    return tuple(
-        SourceBuild(requirement, tuple(architectures), "unknown", UNKNOWN_DETAIL)
-        for requirement, architectures in from_source(checks)
-    )
-
-
-def source_builds(
-    checks: Sequence[ArchitectureCheck],
-    python: str,
-    *,
-    index: IndexChoice,
-    private: Mapping[str, Sequence[str]],
-    http: HttpClient | None,
-    options: Options,
-    notify: Notify | None = None,
-) -> tuple[SourceBuild, ...]:
-    """Each pin built from source on some architecture, with what building it takes, those
-    needing a compiler first (see :data:`KIND_ORDER`), then by name.
-
-    Reads the page of each such package (and of no other; none when there is none) through
-    the index seam, cached as every page is (fresh for ``options.fresh_for``; offline, the
-    cache): a package with an index of its own (``private``, by index URL) is asked there,
-    the others of ``index`` and its extra indexes. Only the files uploaded by
-    ``options.exclude_newer`` count, as for uv. A page that cannot be read makes its pin
-    ``unknown`` and a warning, never a failure; without an HTTP client (and not offline)
-    nothing is asked and every pin is ``unknown``."""
-    built = unclassified(checks)
-    if not built:
-        return ()
-    wanted = dict(build.requirement.split("==", 1) for build in built)
-    files = _version_files(wanted, index, private, http=http, options=options, notify=notify)
-    classified = []
-    for build in built:
-        kind, detail = classify_build(files.get(build.requirement.split("==", 1)[0]), python)
-        classified.append(replace(build, kind=kind, detail=detail))
-    return tuple(sorted(classified, key=lambda b: (KIND_ORDER.index(b.kind), b.requirement)))
-
-
-def _version_files(
-    wanted: Mapping[str, str],
-    index: IndexChoice,
-    private: Mapping[str, Sequence[str]],
-    *,
-    http: HttpClient | None,
-    options: Options,
-    notify: Notify | None,
-) -> dict[str, tuple[Listed, ...]]:
-    """The files of each wanted version as its index lists them, by package; a package whose
-    page cannot be read (or lists no file of that version) is left out, and said."""
-    if http is None and not options.offline:
-        return {}
-    from astroctl.seams.index import PackageIndex  # only a set with pins built from source
-
-    own = {name: url for url, names in private.items() for name in names}
-    by_index: dict[str, list[str]] = {}
-    for name in wanted:
-        by_index.setdefault(own.get(name, index.url), []).append(name)
-    found: dict[str, tuple[Listed, ...]] = {}
-    problems: dict[str, str] = {}
-    for url, names in by_index.items():
-        client = PackageIndex(
-            url,
-            http=http if http is not None else _NO_HTTP,
-            extra_urls=index.extra_urls if url == index.url else (),
-            cache_dir=options.cache_dir,
-            offline=options.offline,
-            notify=notify,
-            fresh_for=options.fresh_for,
-        )
-        client.lookup(names[:1])  # alone first: an index that gives no answer is asked once
-        for name, answer in client.lookup(names).items():
-            if isinstance(answer, AstroctlError):
-                problems[name] = answer.message
-                continue
-            listed = tuple(
-                (file.kind, file.tags)
-                for file in answer.files_of(wanted[name])
-                if _uploaded_by(file.upload_time, options.exclude_newer)
-            )
-            if listed:
-                found[name] = listed
-            else:
-                problems[name] = f"{shown_url(url)} lists no file of {name} {wanted[name]}"
-    if notify is not None:
-        for name in sorted(problems):
-            notify(
-                f"{name}=={wanted[name]}: cannot tell whether building it from source needs a "
-                f"compiler: {problems[name]}"
-            )
-    return found
-
-
-def _uploaded_by(moment: date | None, day: date | None) -> bool:
-    """Whether a file uploaded at ``moment`` (a datetime; None: not said) was there by the end
-    of ``day``, UTC, as uv's ``--exclude-newer`` sees it."""
-    if moment is None or day is None:
-        return True
-    from datetime import UTC, datetime
-
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(UTC).date()
-    return moment <= day
 
 
 # -- the whole resolution -----------------------------------------------------------------------
@@ -923,22 +386,12 @@ def probe_private(
     offline) nothing can be asked and nothing is left out."""
     if not private or (http is None and not options.offline):
         return ()
-    from astroctl.seams.index import PackageIndex  # only a release with such a package needs it
-
     left: list[LeftOut] = []
     for url, names in private.items():
-        client = PackageIndex(
-            url,
-            http=http if http is not None else _NO_HTTP,
-            cache_dir=options.cache_dir,
-            offline=options.offline,
-            notify=notify,
-            fresh_for=options.fresh_for,
-        )
-        client.lookup(names[:1])  # alone first: an index that gives no answer is asked once
-        for name, answer in client.lookup(names).items():
+        asked, answers = ask_index(url, names, http=http, options=options, notify=notify)
+        for name, answer in answers.items():
             if isinstance(answer, AstroctlError):
-                left.append(LeftOut(name, wanted[name], client.url, answer.message))
+                left.append(LeftOut(name, wanted[name], asked, answer.message))
     left.sort(key=lambda item: item.name)
     if left and notify is not None:
         for item in left:
@@ -947,19 +400,6 @@ def probe_private(
                 f"it is pinned in the file unchecked, and the header says so"
             )
     return tuple(left)
-
-
-class _NoHttp:
-    """The HTTP client of an offline probe: never asked (the index seam reads its cache)."""
-
-    def get(self, url: str, **options: object) -> NoReturn:
-        raise OperationError(f"GET {shown_url(url)}: offline")
-
-    def close(self) -> None:
-        pass
-
-
-_NO_HTTP = _NoHttp()
 
 
 def _extra_indexes(
@@ -1112,7 +552,7 @@ def pins_digest(pins: Mapping[str, str]) -> str:
     """A SHA-256 over the release's pins (``name==version`` lines, sorted): what of the matrix
     file the set depends on, unchanged by edits to other releases."""
     text = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
-    return _sha256(text.encode("utf-8"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def render(resolution: Resolution) -> str:

@@ -1,0 +1,70 @@
+"""Resolving a release's constraint set in the tests of ``providers``: a matrix with the one
+release to resolve (:func:`release_matrix`), and :func:`run_resolve`, which resolves it with the
+real uv against the loopback index of the ``index`` fixture (``conftest.py``), with the
+``sandbox`` fixture's environment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from astroctl.matrix.model import Matrix
+from astroctl.providers.constraints import Options, Resolution, resolve
+from astroctl.providers.target import IndexChoice
+from astroctl.seams.process import Runner
+from astroctl.seams.uv import Uv
+from tests import factories
+from tests.index_server import IndexServer
+
+OLD = datetime(2023, 1, 1, tzinfo=UTC)
+RELEASED = date(2023, 10, 12)
+X86_TAG = "cp311-cp311-manylinux_2_17_x86_64"
+ARM_TAG = "cp311-cp311-manylinux_2_17_aarch64"
+UPSTREAM = "alpha==1.0\nbeta==1.0\nnative==1.0\n"
+
+
+def release_matrix(
+    pins: dict[str, str],
+    *,
+    airflow: str = "2.7.2",
+    architectures: tuple[str, ...] = ("amd64", "arm64"),
+    released: date | None = RELEASED,
+    **top: Any,
+) -> Matrix:
+    """One 9.2.0 (Python 3.11 by default, also 3.10) with these pins."""
+    extra = {"released": released} if released is not None else {}
+    entry = factories.release("9.2.0", airflow, packages=pins, **extra)
+    lines = {9: factories.line(architectures=architectures)}
+    return factories.build(factories.document(entry, lines=lines, **top))
+
+
+def run_resolve(
+    matrix: Matrix,
+    index: IndexServer,
+    tmp_path: Path,
+    upstream_text: str | None,
+    notes: list[str] | None = None,
+    **options: Any,
+) -> Resolution:
+    if upstream_text is None:
+        options.setdefault("upstream", "none")
+    else:
+        source = tmp_path / "upstream-2.7.2-3.11.txt"
+        source.write_text(upstream_text, encoding="utf-8")
+        options.setdefault("upstream", f"file://{tmp_path}/upstream-{{airflow}}-{{python}}.txt")
+    options.setdefault("exclude_newer", matrix.releases[-1].released)
+    options.setdefault("uv_cache_dir", tmp_path / "uv-cache")
+    http = options.pop("http", None)
+    runner = options.pop("runner", None) or Runner(timeout=60)
+    return resolve(
+        matrix,
+        matrix.releases[-1],
+        Options(**options),
+        http=http,
+        uv=Uv(runner),
+        index=IndexChoice(index.url, "--index-url"),
+        matrix_label="compatibility.toml",
+        notify=(notes if notes is not None else []).append,
+    )
