@@ -35,7 +35,8 @@ its own instead; the second call of a run then finds what the first one fetched,
   ``providers/constraints.py`` runs them), uv's version for the header (cached), and the file
   written.
 - **bare uv**: the very argv astroctl ran for amd64 and arm64, with the same requirements and
-  constraints files and the environment changes astroctl makes (``seams.uv.environment``),
+  constraints files and the environment changes astroctl made for it (recorded with the argv:
+  ``seams.uv.environment``, and an index URL with credentials as ``UV_INDEX_URL``),
   timed two ways: both started at once and waited for (**bare uv, at once**: what astroctl
   does, the verdict's baseline) and one after the other (**bare uv, one by one**: the baseline
   before the calls ran at once, shown for comparison). The argv is not rebuilt: an in-process
@@ -96,7 +97,7 @@ from astroctl.providers.target import IndexChoice, choose_index, target_of  # no
 from astroctl.seams.cache import cache_ttl  # noqa: E402
 from astroctl.seams.http import Http  # noqa: E402
 from astroctl.seams.process import Environment, ProcessResult, Runner, normalize_argv  # noqa: E402
-from astroctl.seams.uv import Uv, environment  # noqa: E402
+from astroctl.seams.uv import Uv  # noqa: E402
 from providers import RemoteIndex, describe_requests, offline_env, run  # noqa: E402 - sibling
 from startup import astroctl_launcher, benchmark_env, loadavg  # noqa: E402
 
@@ -232,6 +233,7 @@ class Call:
 
     argv: tuple[str, ...]
     stdout: str
+    env: Environment  # the changes to the environment astroctl's uv seam ran it with
 
 
 class Recorder:
@@ -270,7 +272,7 @@ class Recorder:
             observe=observe,
         )
         if kept is not None:
-            self.calls.append(Call(kept, result.stdout))
+            self.calls.append(Call(kept, result.stdout, env or {}))
         return result
 
     def _kept(self, command: tuple[str, ...]) -> tuple[str, ...]:
@@ -374,9 +376,10 @@ class Sides:
         argv = (self.python, str(self.launcher), "--version")
         return run(argv, self.env, what="astroctl --version")[0]
 
-    def _bare_env(self, base: dict[str, str]) -> dict[str, str]:
+    @staticmethod
+    def _bare_env(base: dict[str, str], call: Call) -> dict[str, str]:
         env = dict(base)
-        for name, value in environment(base).items():
+        for name, value in call.env.items():
             if value is None:
                 env.pop(name, None)
             else:
@@ -387,10 +390,9 @@ class Sides:
         """The recorded ``uv pip compile`` calls, one after the other, with the environment
         changes astroctl's uv seam makes."""
         with self.uv_env() as base:
-            env = self._bare_env(base)
             total = 0.0
             for call in self.calls:
-                elapsed, out = run(call.argv, env, what="uv pip compile")
+                elapsed, out = run(call.argv, self._bare_env(base, call), what="uv pip compile")
                 total += elapsed
                 if verify and out != call.stdout:
                     sys.stderr.write(f"uv printed otherwise than for astroctl:\n{out}")
@@ -400,7 +402,7 @@ class Sides:
     def bare_at_once(self) -> float:
         """The same calls, all started at once and waited for (as astroctl runs them)."""
         with self.uv_env() as base:
-            env = self._bare_env(base)
+            envs = [self._bare_env(base, call) for call in self.calls]
             start = time.perf_counter()
             children = [
                 subprocess.Popen(
@@ -410,7 +412,7 @@ class Sides:
                     stderr=subprocess.PIPE,
                     env=env,
                 )
-                for call in self.calls
+                for call, env in zip(self.calls, envs, strict=True)
             ]
             outputs = [child.communicate() for child in children]
             elapsed = time.perf_counter() - start

@@ -21,6 +21,7 @@ from astroctl.seams.process import (
     ProcessTimedOut,
     Runner,
     concurrently,
+    redact,
 )
 
 PY = sys.executable
@@ -160,6 +161,32 @@ def test_a_long_command_is_shortened_in_the_message() -> None:
     first_line = str(caught.value).splitlines()[0]
     assert "…" in first_line
     assert len(first_line) < 260
+
+
+def test_a_failure_never_shows_the_credentials_of_a_url() -> None:
+    """Neither in the command line nor in the output it quotes (a token in an index URL)."""
+    code = "import sys; print('GET https://ci:hunter2@pip.example/simple/ failed'); sys.exit(2)"
+    argv = [*python(code), "--index-url", "https://robot:s3cret@pip.example/simple/"]
+    with pytest.raises(ProcessFailed) as caught:
+        Runner().run(argv)
+    message = str(caught.value)
+    assert "--index-url https://pip.example/simple/" in message
+    assert "GET https://pip.example/simple/ failed" in message
+    assert "s3cret" not in message and "hunter2" not in message and "robot" not in message
+    assert caught.value.argv[-1] == "https://robot:s3cret@pip.example/simple/"  # kept, not shown
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://u:p@h/x and http://t@h2/", "https://h/x and http://h2/"),
+        ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),  # not a URL
+        ("https://h/simple/a@b/", "https://h/simple/a@b/"),  # an @ in the path
+        ("mail me@example.com", "mail me@example.com"),
+    ],
+)
+def test_redact_leaves_out_the_user_info_of_urls_only(text: str, shown: str) -> None:
+    assert redact(text) == shown
 
 
 def test_missing_program() -> None:

@@ -29,6 +29,8 @@ from astroctl.seams.uv import (
     environment,
     exclude_newer_stamp,
     find_binary,
+    has_credentials,
+    index_environment,
     parse_compiled,
     parse_lock,
 )
@@ -259,6 +261,57 @@ def test_netrc_credentials_reach_a_private_index(
         assert private.authorized > 0
     assert not any("robot" in word or "s3cret" in word for word in result.argv)
     assert "s3cret" not in result.text
+
+
+def with_credentials(url: str, user: str = "robot", password: str = "s3cret") -> str:  # noqa: S107
+    return url.replace("http://", f"http://{user}:{password}@", 1)
+
+
+@pytest.mark.parametrize("where", ["index_url", "extra_index_urls"])
+def test_credentials_in_an_index_url_reach_uv_through_its_environment_only(
+    uv: Uv, server: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A $PIP_INDEX_URL with a token in it: uv gets it as UV_INDEX_URL / UV_EXTRA_INDEX_URL,
+    never on its command line (readable by every user of the machine, quoted by errors)."""
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-such-netrc"))
+    with AuthIndexServer("robot", "s3cret") as private:
+        private.add("gamma", "1.0", upload_time=OLD)
+        private.add("beta", "1.0", upload_time=OLD)
+        options: dict[str, object] = (
+            {"index_url": with_credentials(private.url)}
+            if where == "index_url"
+            else {"extra_index_urls": [server.url, with_credentials(private.url)]}
+        )
+        result = compile_on(uv, server, tmp_path, "gamma", **options)
+        assert result.pins == {"gamma": "1.0"}
+        assert private.authorized > 0
+    assert not any("s3cret" in word for word in result.argv)
+    flag = "--index-url" if where == "index_url" else "--extra-index-url"
+    assert flag not in result.argv  # extras all in the environment or none: their order stays
+
+
+def test_index_environment_holds_only_urls_with_credentials() -> None:
+    plain, secret = "https://pypi.org/simple", "https://robot:tok@pip.example/simple"
+    assert index_environment(plain, [plain]) == {}
+    assert index_environment(secret) == {"UV_INDEX_URL": secret}
+    assert index_environment(plain, [plain, secret]) == {"UV_EXTRA_INDEX_URL": f"{plain} {secret}"}
+    assert not has_credentials("https://pip.example/simple/a@b/")  # an @ in the path
+    assert has_credentials("https://token@pip.example/simple/")
+
+
+def test_a_failure_never_shows_the_credentials_of_an_index_url(uv: Uv, tmp_path: Path) -> None:
+    """Both indexes are down: uv fails, and the error quotes its command line and output."""
+    with closed_port() as down, pytest.raises(ProcessFailed) as caught:
+        uv.compile(
+            requirements(tmp_path, "beta"),
+            python_version="3.11",
+            platform=AMD64,
+            index_url=with_credentials(down.url),
+            extra_index_urls=[with_credentials(down.url, "ci", "hunter2")],
+            cache_dir=tmp_path / "uv-cache",
+        )
+    assert f"{down.base}/simple/beta/" in caught.value.message
+    assert "s3cret" not in caught.value.message and "hunter2" not in caught.value.message
 
 
 def test_without_credentials_a_private_index_refuses_uv(

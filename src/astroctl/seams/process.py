@@ -40,6 +40,8 @@ DEFAULT_TIMEOUT = 600.0  # seconds; long jobs (image builds) pass their own
 TAIL_LINES = 20  # lines of a failed program's output quoted in the error
 KILL_GRACE = 3.0  # seconds between SIGTERM and SIGKILL when a program is stopped
 _COMMAND_WIDTH = 200  # characters of the command line shown in an error
+# the user name and password of a URL (``https://user:token@host/``): never in a message
+_USERINFO = re.compile(r"(?<=[A-Za-z0-9+.-]://)[^/@\s]+@")
 _SEQUENCES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 Echo = Callable[[str], None]
@@ -421,10 +423,17 @@ def tail_lines(text: str) -> list[str]:
     return lines[-TAIL_LINES:]
 
 
+def redact(text: str) -> str:
+    """``text`` with the user name and password of every URL in it left out, as an error
+    shows a command line or a program's output (``https://user:token@host/`` reads
+    ``https://host/``)."""
+    return _USERINFO.sub("", text) if "@" in text else text
+
+
 def _command(argv: Sequence[str]) -> str:
     import shlex
 
-    shown = shlex.join(argv)
+    shown = redact(shlex.join(argv))
     if len(shown) > _COMMAND_WIDTH:
         shown = shown[: _COMMAND_WIDTH - 1] + "…"
     return shown
@@ -433,7 +442,7 @@ def _command(argv: Sequence[str]) -> str:
 def _quoted(tail: Sequence[str]) -> str:
     if not tail:
         return ""
-    return "; last lines of its output:\n" + "\n".join(f"  {line}" for line in tail)
+    return "; last lines of its output:\n" + "\n".join(f"  {redact(line)}" for line in tail)
 
 
 def _failure_message(argv: Sequence[str], returncode: int, tail: Sequence[str]) -> str:

@@ -16,9 +16,10 @@ What uv sees is only what the argv says: ``--no-config`` (no ``uv.toml``/``pypro
 every ``UV_*`` variable that could change a resolution removed (an extra index, a constraint
 file, a cutoff date the user exported for their own work), Python downloads off, colour off, and
 ``--python`` set to the interpreter running astroctl (uv needs one to build an sdist; the
-*target* Python is ``--python-version``). Trust is the HTTP seam's: ``$SSL_CERT_FILE``, else
-``$REQUESTS_CA_BUNDLE`` (handed to uv as ``SSL_CERT_FILE``), else the system trust store
-(``--native-tls``).
+*target* Python is ``--python-version``). An index URL that carries credentials goes to uv in
+its environment, never in the argv (:func:`index_environment`). Trust is the HTTP seam's:
+``$SSL_CERT_FILE``, else ``$REQUESTS_CA_BUNDLE`` (handed to uv as ``SSL_CERT_FILE``), else the
+system trust store (``--native-tls``).
 
 A resolution uv proves impossible (exit 1, "No solution found") is :class:`ResolutionFailed`
 (exit 3: a check ran and found a problem) carrying uv's own explanation; ``--offline`` without
@@ -146,6 +147,28 @@ def environment(environ: Mapping[str, str] | None = None) -> Environment:
     return MappingProxyType(changes)
 
 
+def has_credentials(url: str) -> bool:
+    """Whether an index URL carries a user name or password (``https://user:token@host/``)."""
+    _, slashes, rest = url.partition("//")
+    return bool(slashes) and "@" in rest.split("/", 1)[0]
+
+
+def index_environment(index_url: str, extra_index_urls: Sequence[str] = ()) -> dict[str, str]:
+    """The indexes that go to uv in its environment rather than its argv: those that carry
+    credentials (a ``$PIP_INDEX_URL`` of ``https://user:token@host/simple``). A command line is
+    readable by every user of the machine (``ps``, ``/proc/PID/cmdline``) and is what an error
+    quotes; a process's environment only by its user and root. uv reads ``UV_INDEX_URL`` as
+    ``--index-url`` and ``UV_EXTRA_INDEX_URL`` (space-separated) as ``--extra-index-url``;
+    :meth:`Uv.compile_argv` leaves out what goes here (the extra indexes all or none, so their
+    order stays)."""
+    changes: dict[str, str] = {}
+    if has_credentials(index_url):
+        changes["UV_INDEX_URL"] = index_url
+    if any(has_credentials(url) for url in extra_index_urls):
+        changes["UV_EXTRA_INDEX_URL"] = " ".join(extra_index_urls)
+    return changes
+
+
 class Uv:
     """The uv commands astroctl runs. ``binary`` None: :func:`find_binary` on first use;
     ``versions``: the cache that remembers :meth:`version` (None: asked on every call)."""
@@ -216,9 +239,11 @@ class Uv:
         argv = [os.fspath(self.binary), "pip", "compile", os.fspath(requirements)]
         argv += ["--no-config", "--python", os.fspath(self.interpreter)]
         argv += ["--python-version", python_version, "--python-platform", platform]
-        argv += ["--index-url", index_url]
-        for url in extra_index_urls:
-            argv += ["--extra-index-url", url]
+        if not has_credentials(index_url):
+            argv += ["--index-url", index_url]
+        if not any(has_credentials(url) for url in extra_index_urls):
+            for url in extra_index_urls:
+                argv += ["--extra-index-url", url]
         if constraints is not None:
             argv += ["-c", os.fspath(constraints)]
         if exclude_newer is not None:
@@ -267,9 +292,8 @@ class Uv:
             offline=offline,
             lock=lock,
         )
-        result = self.runner.run(
-            argv, check=False, env=environment(), timeout=self.timeout, read_only=True
-        )
+        env = {**environment(), **index_environment(index_url, extra_index_urls)}
+        result = self.runner.run(argv, check=False, env=env, timeout=self.timeout, read_only=True)
         if result.returncode == 0:
             if lock:
                 pins, hashes, from_source = parse_lock(result.stdout)
