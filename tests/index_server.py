@@ -17,7 +17,7 @@ a top-level ``PKG-INFO``), built in memory. It answers
 Every request is logged (:attr:`IndexServer.requests`), the largest number in flight at once is
 kept (:attr:`IndexServer.max_in_flight`), and :meth:`IndexServer.fail` queues faults for a path:
 an error status, a 429 with ``Retry-After``, a wrong content type, invalid JSON, a slow answer, a
-dropped connection or a body cut short.
+dropped connection, a body cut short or a body dripped a few bytes at a time.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ class Fault:
     content_type: str | None = None
     disconnect: bool = False  # close the connection without an answer
     truncate: bool = False  # the usual answer, its body cut in half, then the connection closed
+    drip: float = 0.0  # seconds between writes of the body, ``chunk`` bytes each (0: at once)
+    chunk: int = 1
 
     @classmethod
     def error(cls, status: int = 503, body: bytes = b"") -> Fault:
@@ -109,6 +111,17 @@ class Fault:
         """The usual status and headers (``Content-Length`` of the whole body), half the body,
         then the connection closed: a download cut short."""
         return cls(serve=True, truncate=True)
+
+    @classmethod
+    def dripping(
+        cls, pause: float, chunk: int = 1, headers: tuple[tuple[str, str], ...] = ()
+    ) -> Fault:
+        """The usual status and headers (``Content-Length`` of the whole body, and ``headers``)
+        at once, then the body ``chunk`` bytes at a time, ``pause`` seconds apart: every read
+        is quick, the whole body slow. A client that hangs up ends the drip."""
+        if pause <= 0 or chunk < 1:
+            raise ValueError("a drip needs a positive pause and chunks of at least one byte")
+        return cls(serve=True, headers=headers, drip=pause, chunk=chunk)
 
 
 @dataclass(frozen=True)
@@ -495,8 +508,25 @@ class IndexServer:
                 self._log.append(entry)
         if answer is None:
             handler.close_connection = True
+        elif fault is not None and fault.drip:
+            self._drip(handler, answer, fault)
         else:
             _send(handler, answer, truncate=fault is not None and fault.truncate)
+
+    def _drip(self, handler: BaseHTTPRequestHandler, answer: _Answer, fault: Fault) -> None:
+        """Send ``answer``'s status and headers, then its body a chunk at a time; stop when the
+        client hangs up or the server closes (the connection is then closed too)."""
+        _send(handler, dataclasses.replace(answer, body=b""), length=len(answer.body))
+        body = answer.body if handler.command != "HEAD" and answer.status != 304 else b""
+        try:
+            for start in range(0, len(body), fault.chunk):
+                if start and self._stop.wait(fault.drip):
+                    handler.close_connection = True
+                    return
+                handler.wfile.write(body[start : start + fault.chunk])
+                handler.wfile.flush()
+        except OSError:  # the client gave up (a broken pipe or a reset): nothing to answer
+            handler.close_connection = True
 
     def _answer(self, path: str, headers: Mapping[str, str], fault: Fault | None) -> _Answer:
         if fault is not None and not fault.serve:
@@ -510,6 +540,8 @@ class IndexServer:
             answer = _Answer(
                 answer.status, answer.body, (*kept, ("Content-Type", fault.content_type))
             )
+        if fault is not None and fault.headers:  # more headers on the usual answer
+            answer = dataclasses.replace(answer, headers=(*answer.headers, *fault.headers))
         return answer
 
     def _route(self, path: str, headers: Mapping[str, str]) -> _Answer:
@@ -691,13 +723,23 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _send(handler: BaseHTTPRequestHandler, answer: _Answer, *, truncate: bool = False) -> None:
+def _send(
+    handler: BaseHTTPRequestHandler,
+    answer: _Answer,
+    *,
+    truncate: bool = False,
+    length: int | None = None,
+) -> None:
+    """Send ``answer``; ``length``: the ``Content-Length`` to claim (the caller sends the body)."""
     handler.send_response(answer.status)
     for name, value in answer.headers:
         handler.send_header(name, value)
     if answer.status != 304:
-        handler.send_header("Content-Length", str(len(answer.body)))
+        handler.send_header("Content-Length", str(len(answer.body) if length is None else length))
     handler.end_headers()
+    if length is not None:
+        handler.wfile.flush()
+        return
     if handler.command != "HEAD" and answer.status != 304:
         handler.wfile.write(answer.body[: len(answer.body) // 2] if truncate else answer.body)
     if truncate:

@@ -575,3 +575,29 @@ def test_help(invoke: Invoke) -> None:
     assert result.exit_code == 0
     for option in ("--python X.Y", "--output DIR", "--hashes", "--check", "--upstream URL|none"):
         assert option in result.stdout
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_an_upstream_file_that_drips_forever_writes_nothing(
+    invoke: Invoke, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upstream answers at once, then drips its ~11 KB body a byte every 0.2 s (over half
+    an hour; every read is quick). Each attempt ends at ``$ASTROCTL_HTTP_ATTEMPT_TIME`` (0.3 s)
+    and is retried; after the fifth, one plain line: exit 1, no output file, no cache entry."""
+    import time  # here, not at the top: this module is shared, and this test was added last
+
+    monkeypatch.setenv("ASTROCTL_HTTP_ATTEMPT_TIME", "0.3")
+    path = f"/files/{UPSTREAM_FILE}"
+    world.index.add_file("constraints", UPSTREAM_FILE, UPSTREAM + b"# padding\r\n" * 1000)
+    world.index.fail(path, *[Fault.dripping(0.2)] * 10)
+    started = time.monotonic()
+    stderr = failed(invoke(*RESOLVE, "9.2.0", "--check", matrix=world.matrix), 1)
+    elapsed = time.monotonic() - started
+    reason = "timed out reading the response body (not complete after 0.3 s)"
+    *notes, last = stderr.splitlines()
+    assert last == f"astroctl: error: GET {world.upstream_url}: {reason} after 5 attempts"
+    assert len(notes) == 4 and all(note.endswith(f": {reason}") for note in notes)
+    assert world.index.count(path) == 5
+    assert elapsed < 5  # 5 attempts of 0.3-0.5 s; the drip would take 37 minutes
+    assert not (world.directory / "constraints-3.11.txt").exists()
+    assert not list((world.directory / "cache").glob("constraints-v1/*/*"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import itertools
 import shutil
 import socket
@@ -24,6 +26,7 @@ import pytest
 from astroctl import __version__
 from astroctl.errors import EXIT_FAILED, InputError, OperationError
 from astroctl.seams.http import (
+    ATTEMPT_TIME_VARIABLE,
     Http,
     HttpClient,
     HttpSettings,
@@ -35,6 +38,7 @@ from astroctl.seams.http import (
     trust_store,
 )
 from astroctl.seams.tls import TrustOnUse
+from tests.index_server import Fault, IndexServer
 
 # Fast enough for a test, slow enough to measure: waits of 10-20 ms between attempts.
 FAST = HttpSettings(
@@ -430,6 +434,125 @@ def test_a_name_that_does_not_resolve_is_not_asked_again_and_again(
     assert all(note.endswith(f": cannot connect ({text})") for note in notes)
 
 
+# --- a body that drips -------------------------------------------------------------------------
+
+# httpx's timeouts are per read: a body sent a byte at a time, each byte within ``timeout``,
+# never times out. ``max_attempt_time`` bounds one attempt from the request to the last byte.
+DRIP_BODY = b"".join(hashlib.sha256(str(n).encode()).hexdigest().encode() for n in range(64))
+DRIPPING = HttpSettings(
+    timeout=2.0,
+    connect_timeout=1.0,
+    retries=2,
+    backoff=0.02,
+    max_backoff=0.02,
+    max_retry_time=5.0,
+    max_attempt_time=0.5,
+)
+
+
+@pytest.fixture
+def index() -> Iterator[IndexServer]:
+    with IndexServer() as running:
+        running.add_file("x", "c.txt", DRIP_BODY[:100])
+        running.add_file("x", "big.txt", DRIP_BODY)
+        running.add_file("x", "big.txt.gz", gzip.compress(DRIP_BODY, mtime=0))
+        running.add("old-name", "1.0")
+        yield running
+
+
+def test_a_body_that_drips_forever_ends_each_attempt_and_then_the_request(
+    index: IndexServer,
+) -> None:
+    """100 bytes, one every 0.1 s (10 s in all, every read quick) against a 0.5 s limit: three
+    attempts of about 0.6 s, each retried, then one plain line."""
+    path = index.file_path("c.txt")
+    index.fail(path, *[Fault.dripping(0.1)] * 3)
+    url = index.base + path
+    notes: list[str] = []
+    started = time.monotonic()
+    with Http(DRIPPING, notify=notes.append) as http, pytest.raises(OperationError) as caught:
+        http.get(url)
+    elapsed = time.monotonic() - started
+    reason = "timed out reading the response body (not complete after 0.5 s)"
+    assert caught.value.message == f"GET {url}: {reason} after 3 attempts"
+    assert caught.value.exit_code == EXIT_FAILED
+    assert [note.partition(": ")[2] for note in notes] == [reason, reason]
+    assert index.count(path) == 3
+    assert 1.5 <= elapsed < 3.0  # 3 x (0.5 s + at most one 0.1 s pause); the drip takes 10 s
+
+
+@pytest.mark.parametrize(
+    ("filename", "headers"),
+    [("big.txt", ()), ("big.txt.gz", (("Content-Encoding", "gzip"),))],
+    ids=["plain", "gzip"],
+)
+def test_the_limit_is_on_the_whole_body_not_each_read(
+    index: IndexServer, filename: str, headers: tuple[tuple[str, str], ...]
+) -> None:
+    """The same drip (40 writes, 0.01 s apart: about 0.4 s) is read whole, and decoded, under
+    a limit above its length, and given up at once under one below it."""
+    path = index.file_path(filename)
+    size = len(DRIP_BODY if not headers else gzip.compress(DRIP_BODY, mtime=0))
+    drip = Fault.dripping(0.01, chunk=-(-size // 40), headers=headers)
+    index.fail(path, drip)
+    started = time.monotonic()
+    with Http(HttpSettings(max_attempt_time=5.0)) as http:
+        response = http.get(index.base + path, check=True)
+    took = time.monotonic() - started
+    assert response.content == DRIP_BODY
+    assert response.headers.get("Content-Encoding") == (headers[0][1] if headers else None)
+    assert 0.3 <= took < 2.0  # it did drip
+    index.fail(path, drip)
+    short = HttpSettings(retries=0, max_attempt_time=0.15)
+    with Http(short) as http, pytest.raises(OperationError, match=r"after 0\.15 s\)$"):
+        http.get(index.base + path)
+
+
+def test_a_drip_then_a_good_answer_succeeds_on_the_retry(index: IndexServer) -> None:
+    path = index.file_path("c.txt")
+    index.fail(path, Fault.dripping(0.1))
+    notes: list[str] = []
+    started = time.monotonic()
+    with Http(DRIPPING, notify=notes.append) as http:
+        response = http.get(index.base + path, check=True)
+    assert response.content == DRIP_BODY[:100]
+    assert time.monotonic() - started < 1.5
+    assert index.count(path) == 2
+    assert len(notes) == 1 and notes[0].endswith("(not complete after 0.5 s)")
+
+
+def test_a_redirect_whose_body_drips_is_bounded_too(index: IndexServer) -> None:
+    """The limit covers the whole attempt: a 301 whose body drips (httpx reads a redirect's
+    body before it follows it) ends the attempt; the retry is redirected as usual."""
+    index.fail(
+        "/simple/Old_Name/",
+        Fault(status=301, body=b"." * 100, headers=(("Location", "/simple/old-name/"),), drip=0.1),
+    )
+    started = time.monotonic()
+    with Http(DRIPPING) as http:
+        response = http.get(index.url + "Old_Name/", headers={"Accept": "text/html"}, check=True)
+    assert "old_name-1.0-py3-none-any.whl" in response.text
+    assert time.monotonic() - started < 1.5
+    assert [r.path for r in index.requests] == [
+        "/simple/Old_Name/",
+        "/simple/Old_Name/",
+        "/simple/old-name/",
+    ]
+
+
+def test_the_attempt_time_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert HttpSettings.from_environment({}) == HttpSettings()
+    assert HttpSettings().max_attempt_time == 300.0
+    given = HttpSettings.from_environment({ATTEMPT_TIME_VARIABLE: " 2.5 "})
+    assert given == HttpSettings(max_attempt_time=2.5)
+    for bad in ("0", "-1", "soon", "inf", "nan"):
+        with pytest.raises(InputError, match=r"ASTROCTL_HTTP_ATTEMPT_TIME .* positive number"):
+            HttpSettings.from_environment({ATTEMPT_TIME_VARIABLE: bad})
+    monkeypatch.setenv(ATTEMPT_TIME_VARIABLE, "7")
+    assert Http().settings.max_attempt_time == 7.0  # a client built without settings (the CLI's)
+    assert Http(FAST).settings is FAST
+
+
 # --- TLS --------------------------------------------------------------------------------------
 
 
@@ -633,7 +756,14 @@ def test_shown_url_drops_credentials_only() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"timeout": 0}, {"connect_timeout": -1}, {"max_retry_time": 0}, {"retries": -1}],
+    [
+        {"timeout": 0},
+        {"connect_timeout": -1},
+        {"max_retry_time": 0},
+        {"retries": -1},
+        {"max_attempt_time": 0},
+        {"max_attempt_time": -1.5},
+    ],
 )
 def test_settings_refuse_nonsense(options: dict[str, float]) -> None:
     with pytest.raises(ValueError):

@@ -2,16 +2,24 @@
 
 httpx is imported only when the first request is made (CLI start-up time matters). The client:
 
-* times out: ``connect_timeout`` to connect, ``timeout`` for each read, write and pool wait;
+* times out: ``connect_timeout`` to connect, ``timeout`` for each read, write and pool wait,
+  and ``max_attempt_time`` (default 300 s; ``$ASTROCTL_HTTP_ATTEMPT_TIME`` for a client built
+  without settings, as the CLI's is) for one attempt, from sending the request to the last byte
+  of the body, redirects included: httpx's timeouts are per read, so a server that sends the
+  headers and then drips the body a byte every few seconds would otherwise hold an attempt open
+  forever. The limit is checked as each piece of the body arrives (an attempt ends at most one
+  read's ``timeout`` past it; headers dripped line by line are not bounded), and an attempt
+  past it is a timeout like any other: retried, then "timed out reading the response body
+  (not complete after N s)";
 * retries connection failures, timeouts, 5xx (but 501/505) and 429 with exponential backoff and
   jitter, honouring ``Retry-After`` (seconds or an HTTP date), bounded in count (``retries``)
   and in total time: no wait or new attempt starts unless the wait ends within
   ``max_retry_time`` of the first attempt, so one request takes at most ``max_retry_time`` plus
-  one attempt's own timeouts. Only idempotent methods are retried after a 5xx. A host name the
-  resolver says does not exist ("Name or service not known", ``EAI_NONAME``) is not retried:
-  that answer is the resolver's own, and another try would wait the backoff to hear it again;
-  any other resolver failure ("Temporary failure in name resolution") is retried once, not
-  ``retries`` times, as each attempt can wait seconds on the resolver;
+  one attempt's own ``max_attempt_time``. Only idempotent methods are retried after a 5xx.
+  A host name the resolver says does not exist ("Name or service not known", ``EAI_NONAME``)
+  is not retried: that answer is the resolver's own, and another try would wait the backoff
+  to hear it again; any other resolver failure ("Temporary failure in name resolution") is
+  retried once, not ``retries`` times, as each attempt can wait seconds on the resolver;
 * always verifies TLS. Trust comes from, in order: ``ca_bundle``; ``$SSL_CERT_FILE``;
   ``$REQUESTS_CA_BUNDLE`` (what pip and requests users already set behind a TLS-intercepting
   proxy); the system trust store (which also honours ``$SSL_CERT_DIR``); certifi, httpx's own,
@@ -30,10 +38,12 @@ plain line naming the method and URL, never an httpx traceback.
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -54,6 +64,8 @@ if TYPE_CHECKING:
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")  # read in this order
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 DNS_RETRIES = 1  # a resolver failure is asked once more, not ``retries`` times (unless final)
+ATTEMPT_TIME_VARIABLE = "ASTROCTL_HTTP_ATTEMPT_TIME"
+_DEADLINE = "astroctl.attempt_deadline"  # the request extension that carries an attempt's end
 Notify = Callable[[str], None]
 Headers = Mapping[str, str]
 Params = Mapping[str, str]
@@ -70,17 +82,36 @@ class HttpSettings:
     backoff: float = 0.5  # the first wait; doubled for each retry, with jitter
     max_backoff: float = 20.0  # the longest computed wait (a Retry-After may ask for more)
     max_retry_time: float = 90.0  # no retry starts later than this after the first attempt
+    max_attempt_time: float = 300.0  # one attempt, from the request to the body's last byte
     ca_bundle: Path | None = None  # a PEM bundle to trust instead of the default trust store
     user_agent: str | None = None  # None: astroctl/<version> (+python httpx/<version>)
     max_connections: int = 10
     max_keepalive_connections: int = 10  # all that may be open: no churn under concurrency
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "connect_timeout", "max_retry_time"):
+        for name in ("timeout", "connect_timeout", "max_retry_time", "max_attempt_time"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.retries < 0 or self.backoff < 0 or self.max_backoff < 0:
             raise ValueError("retries, backoff and max_backoff must not be negative")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> HttpSettings:
+        """The defaults, but ``max_attempt_time`` from ``$ASTROCTL_HTTP_ATTEMPT_TIME`` (seconds)
+        when it is set; an :class:`InputError` for anything but a positive number."""
+        env = os.environ if environ is None else environ
+        text = env.get(ATTEMPT_TIME_VARIABLE, "").strip()
+        if not text:
+            return cls()
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = -1.0
+        if not (0 < seconds < math.inf):
+            raise InputError(
+                f"${ATTEMPT_TIME_VARIABLE} {text!r} is not a positive number of seconds such as 300"
+            )
+        return cls(max_attempt_time=seconds)
 
 
 class HttpStatusError(OperationError):
@@ -118,7 +149,7 @@ class Http:
     def __init__(
         self, settings: HttpSettings | None = None, *, notify: Notify | None = None
     ) -> None:
-        self.settings = settings if settings is not None else HttpSettings()
+        self.settings = settings if settings is not None else HttpSettings.from_environment()
         self._notify = notify
         self._client: httpx.Client | None = None
         self._tls: TrustOnUse | None = None
@@ -151,6 +182,7 @@ class Http:
                 http2=False,
                 follow_redirects=True,
                 trust_env=True,
+                event_hooks={"response": [_bound_body]},
             )
         return self._client
 
@@ -197,9 +229,16 @@ class Http:
         budget = _Budget(self.settings)
         while True:
             try:
-                response = client.request(
-                    method, url, headers=headers, params=params, content=content
+                deadline = time.monotonic() + self.settings.max_attempt_time
+                request = client.build_request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    content=content,
+                    extensions={_DEADLINE: (deadline, self.settings.max_attempt_time)},
                 )
+                response = client.send(request)  # the body read, under the deadline
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise InputError(f"{method} {shown_url(url)}: not an http(s) URL: {exc}") from exc
             except httpx.HTTPError as exc:
@@ -365,12 +404,73 @@ _TIMEOUTS = MappingProxyType(
 )
 
 
+class _SlowBody(Exception):
+    """Why an attempt's body was given up: it was not complete within ``max_attempt_time``."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"timed out reading the response body (not complete after {limit:g} s)")
+
+
+def _bound_body(response: httpx.Response) -> None:
+    """An httpx response hook: the body of a response to one of :meth:`Http.request`'s
+    attempts (a redirect's too) is read under that attempt's deadline."""
+    import httpx
+
+    bound = response.request.extensions.get(_DEADLINE)
+    if bound is not None and isinstance(response.stream, httpx.SyncByteStream):
+        deadline, limit = bound
+        response.stream = _deadline_stream()(response.stream, response.request, deadline, limit)
+
+
+@functools.cache
+def _deadline_stream() -> Callable[
+    [httpx.SyncByteStream, httpx.Request, float, float], httpx.SyncByteStream
+]:
+    """The stream class that wraps a response's body (made on first use: httpx is imported
+    lazily). Between pieces of the body it checks the deadline, and past it raises
+    :class:`httpx.ReadTimeout` (caused by :class:`_SlowBody`): httpx closes the response and
+    its connection, and the retry policy sees a timeout."""
+    import httpx
+
+    class DeadlineStream(httpx.SyncByteStream):
+        def __init__(
+            self,
+            stream: httpx.SyncByteStream,
+            request: httpx.Request,
+            deadline: float,
+            limit: float,
+        ) -> None:
+            self._stream = stream
+            self._request = request
+            self._deadline = deadline
+            self._limit = limit
+
+        def __iter__(self) -> Iterator[bytes]:
+            self._check()
+            for chunk in self._stream:
+                self._check()
+                yield chunk
+
+        def _check(self) -> None:
+            if time.monotonic() > self._deadline:
+                slow = _SlowBody(self._limit)
+                raise httpx.ReadTimeout(str(slow), request=self._request) from slow
+
+        def close(self) -> None:
+            self._stream.close()
+
+    return DeadlineStream
+
+
 def _transport_failure(exc: httpx.HTTPError, trust: str) -> tuple[bool, str]:
     """Whether a failure is worth retrying, and a one-line reason for the user."""
     import ssl
 
     import httpx
 
+    slow = _cause(exc, _SlowBody)
+    if slow is not None:
+        return True, str(slow)
     tls = _cause(exc, ssl.SSLError)
     if isinstance(tls, ssl.SSLCertVerificationError):
         detail = tls.verify_message or tls.reason or "certificate verify failed"
