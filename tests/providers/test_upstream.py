@@ -8,6 +8,8 @@ or from ``file://`` URLs.
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +20,7 @@ import pytest
 from astroctl.errors import EXIT_FAILED, EXIT_USAGE, InputError, OperationError
 from astroctl.providers.upstream import (
     CACHE_NAMESPACE,
+    PINS_FIELD,
     Pin,
     constraints_url,
     fetch_upstream,
@@ -323,3 +326,79 @@ def test_file_urls_are_read_in_place(tmp_path: Path) -> None:
     (tmp_path / "latin.txt").write_bytes(b"caf\xe9==1.0\n")
     with pytest.raises(InputError, match="not UTF-8"):
         fetch_upstream((tmp_path / "latin.txt").as_uri(), http=None)
+
+
+# -- the parsed pins kept in the cache -------------------------------------------------------------
+
+MARKED = (
+    b"# with a marker, which needs packaging's parsers\r\n"
+    b"amazon==8.7.0\r\n"
+    b"pywin32==306 ; sys_platform=='win32'\r\n"
+    b"\r\n"
+    b"beta==1.0 # trailing comment\r\n"
+)
+
+
+def test_a_cached_file_is_answered_with_its_pins_as_parsed(
+    upstream_server: ConstraintsServer, client: Http, tmp_path: Path
+) -> None:
+    upstream_server.files["/c.txt"] = MARKED
+    url = upstream_server.url("/c.txt")
+    fetched = fetch_upstream(url, http=client, cache_dir=tmp_path, fresh_for=600)
+    entry = DiskCache(tmp_path).read(CACHE_NAMESPACE, entry_key("constraints", url))
+    assert entry is not None and entry.get(PINS_FIELD)
+    again = fetch_upstream(url, http=None, cache_dir=tmp_path, offline=True)
+    assert again.origin == "cache"
+    assert again.pins == fetched.pins == parse_constraints(MARKED.decode(), url)
+    assert again.pins[1] == Pin("pywin32", "306", 'sys_platform == "win32"', 3)
+    assert again.sha256 == fetched.sha256
+
+
+@pytest.mark.parametrize("stored", [None, "", "not json", '[["a","1",null]]', '[[1,"1",null,2]]'])
+def test_a_cache_entry_without_readable_pins_is_parsed_again(
+    upstream_server: ConstraintsServer, client: Http, tmp_path: Path, stored: str | None
+) -> None:
+    """An entry of an earlier astroctl (no field), or one whose field does not read as pins:
+    the file itself is parsed; a revalidation (304) then stores the pins beside it."""
+    upstream_server.files["/c.txt"] = MARKED
+    url = upstream_server.url("/c.txt")
+    expected = fetch_upstream(url, http=client, cache_dir=tmp_path, fresh_for=600).pins
+    cache = DiskCache(tmp_path)
+    key = entry_key("constraints", url)
+    entry = cache.read(CACHE_NAMESPACE, key)
+    assert entry is not None
+    fields = {k: v for k, v in entry.fields.items() if k != PINS_FIELD}
+    if stored is not None:
+        fields[PINS_FIELD] = stored
+    fields["fetched"] = f"{float(fields['fetched']) - 601:.3f}"  # expired: revalidated next
+    cache.write(CACHE_NAMESPACE, key, Entry(entry.body, fields))
+    assert fetch_upstream(url, http=None, cache_dir=tmp_path, offline=True).pins == expected
+    assert fetch_upstream(url, http=client, cache_dir=tmp_path, fresh_for=600).pins == expected
+    assert [status for _, _, status in upstream_server.log] == [200, 304]
+    revalidated = cache.read(CACHE_NAMESPACE, key)
+    assert revalidated is not None and revalidated.get(PINS_FIELD) not in (None, "", stored)
+
+
+def test_a_cached_file_with_markers_loads_no_packaging_parser(
+    upstream_server: ConstraintsServer, client: Http, tmp_path: Path
+) -> None:
+    """Start-up time: a marker line needs packaging's marker parser (~20 ms to import); answered
+    from the cache, the file is not parsed again."""
+    upstream_server.files["/c.txt"] = MARKED
+    url = upstream_server.url("/c.txt")
+    fetch_upstream(url, http=client, cache_dir=tmp_path, fresh_for=600)
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from astroctl.providers.upstream import fetch_upstream\n"
+        f"found = fetch_upstream({url!r}, http=None, cache_dir=Path({str(tmp_path)!r}), "
+        "offline=True)\n"
+        "assert found.pins[1].marker == 'sys_platform == \"win32\"', found.pins\n"
+        "print(sorted(m for m in sys.modules if m.startswith('packaging.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout
+    assert "packaging.markers" not in loaded and "packaging.requirements" not in loaded

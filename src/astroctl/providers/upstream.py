@@ -18,6 +18,7 @@ A :class:`Pin` is one line of a constraint set: of the upstream file, and of the
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ Notify = Callable[[str], None]
 Origin = Literal["network", "cache", "file"]
 
 CACHE_NAMESPACE = "constraints-v1"
+# the field of a cache entry that holds the file's pins as parsed (see _dump_pins): a run that
+# answers from the cache parses nothing (a line with a marker needs packaging's parsers, ~20 ms)
+PINS_FIELD = "pins-1"
 MAX_SIZE = 16 * 1024 * 1024  # an upstream constraints file larger than this is not read
 _SHOWN_ERRORS = 20  # malformed lines named in one error
 
@@ -228,10 +232,12 @@ def _fetch(
         headers["Authorization"] = authorization
     response = http.get(url, headers=headers or None)
     if response.status_code == 304 and cached is not None:
+        answer = _from_entry(url, cached, "cache")
         fields = {k: v for k, v in cached.fields.items() if k != "max-age"}
         fields.update(_freshness(response))
+        fields[PINS_FIELD] = _dump_pins(answer.pins)  # an entry of an earlier astroctl gets them
         _keep(cache, url, Entry(cached.body, MappingProxyType(fields)), notify)
-        return _from_entry(url, cached, "cache")
+        return answer
     if response.status_code == 404:
         raise OperationError(
             f"{shown_url(url)}: HTTP 404 Not Found: upstream publishes no constraints for this "
@@ -244,6 +250,7 @@ def _fetch(
     pins = parse_constraints(_text(body, url), shown_url(url))
     fields = {"url": url, "etag": response.headers.get("ETag", "")}  # the cache sums the body
     fields.update(_freshness(response))
+    fields[PINS_FIELD] = _dump_pins(pins)
     _keep(cache, url, Entry(body, MappingProxyType(fields)), notify)
     previous = _sha256(cached.body) if cached is not None else None
     changed = previous if previous is not None and previous != digest else None
@@ -271,8 +278,35 @@ def _quiet(message: str) -> None:
 
 
 def _from_entry(url: str, entry: Entry, origin: Origin) -> UpstreamFile:
-    pins = parse_constraints(_text(entry.body, url), shown_url(url))
+    pins = _load_pins(entry.get(PINS_FIELD))
+    if pins is None:  # an entry of an earlier astroctl: the file itself, parsed again
+        pins = parse_constraints(_text(entry.body, url), shown_url(url))
     return UpstreamFile(url, _sha256(entry.body), pins, origin)
+
+
+def _dump_pins(pins: tuple[Pin, ...]) -> str:
+    """The pins as a cache field: a JSON list of ``[name, version, marker, line]``."""
+    return json.dumps([[p.name, p.version, p.marker, p.line] for p in pins], separators=(",", ":"))
+
+
+def _load_pins(text: str | None) -> tuple[Pin, ...] | None:
+    """The pins :func:`_dump_pins` wrote, or None when there are none or they do not read as
+    such (the file is parsed again: the field is a shortcut, never the only source)."""
+    if not text:
+        return None
+    try:
+        rows = json.loads(text)
+        pins = tuple(Pin(name, version, marker, line) for name, version, marker, line in rows)
+    except (ValueError, TypeError):
+        return None
+    valid = all(
+        isinstance(p.name, str)
+        and isinstance(p.version, str)
+        and isinstance(p.marker, str | None)
+        and isinstance(p.line, int)
+        for p in pins
+    )
+    return pins if valid else None
 
 
 def _read_file_url(url: str) -> bytes:
