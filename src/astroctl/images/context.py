@@ -71,7 +71,6 @@ CONSTRAINTS_LABEL = f"{LABEL_PREFIX}.constraints.sha256"
 # entry the matrix makes of it (an older matrix gives the monitoring schedule as a value).
 RUNTIME_OVERRIDES = frozenset({"AIRFLOW_MONITORING_DAG_SCHEDULE_INTERVAL"})
 
-_CODENAME = re.compile(r"\(([a-z]+)\)")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{\{([a-z_]+)\}\}")
 _AIRFLOW_PIN = re.compile(
@@ -151,13 +150,12 @@ class BuildContext:
 
 def codename(release: Release) -> str:
     """The Debian codename of the release's OS (``bullseye`` for ``Debian 11.7 (bullseye)``)."""
-    match = _CODENAME.search(release.os)
-    if match is None:
+    if release.codename is None:
         raise InputError(
             f"release {release.name}: cannot tell the Debian codename from os {release.os!r} "
             "(expected like 'Debian 11.7 (bullseye)'); pass --base-image"
         )
-    return match[1]
+    return release.codename
 
 
 def python_image(release: Release, python: str, base_image: str | None = None) -> str:

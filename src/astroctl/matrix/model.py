@@ -265,6 +265,17 @@ class Release:
         return self.yanked is not None
 
     @property
+    def codename(self) -> str | None:
+        """The Debian codename of its OS (``bullseye`` for ``Debian 11.7 (bullseye)``), or None
+        when the OS names none in parentheses."""
+        opened = self.os.rfind("(")
+        closed = self.os.find(")", opened + 1)
+        if opened < 0 or closed < 0:
+            return None
+        word = self.os[opened + 1 : closed].strip()
+        return word if word.isalpha() and word.islower() else None
+
+    @property
     def channel(self) -> Channel:
         return self.line.channel
 

@@ -5,6 +5,9 @@ Airflow, on Linux, with the PEP 508 marker environment of the runtime image. The
 ``--index-url``, then ``$PIP_INDEX_URL``, then the matrix's ``[upstream] index_url``, with
 ``$PIP_EXTRA_INDEX_URL`` as extra indexes, and a package's own ``[packages.X] index``.
 
+The platform a check resolves for (:func:`uv_platform`): the architecture, and the glibc of
+the release's Debian (its ``os``), as the manylinux level uv accepts wheels up to.
+
 Shared by ``providers outdated`` and ``constraints resolve``; light on purpose (no index client,
 no packaging), so a command that only needs the choice does not pay for the rest at start-up.
 """
@@ -100,3 +103,53 @@ def target_of(release: Release, python: str | None = None) -> Target:
             f"--python {python!r}: {release.name} ships Python {shipped}, not {python}"
         )
     return Target(python, release.airflow)
+
+
+# glibc of each Debian release a runtime image is built on: the newest manylinux wheels its pip
+# installs (manylinux_2_31 on bullseye). https://packages.debian.org/<codename>/libc6
+DEBIAN_GLIBC: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {
+        "stretch": (2, 24),
+        "buster": (2, 28),
+        "bullseye": (2, 31),
+        "bookworm": (2, 36),
+        "trixie": (2, 41),
+    }
+)
+# the manylinux levels uv 0.8+ takes as --python-platform (x86_64-manylinux_2_31, ...)
+UV_MANYLINUX = ((2, 17), (2, 28), *((2, minor) for minor in range(31, 41)))
+UV_MACHINES: Mapping[str, str] = MappingProxyType({"amd64": "x86_64", "arm64": "aarch64"})
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What uv resolves a check for: the architecture and the glibc of the image, as a
+    manylinux level (None: uv's own default for Linux, manylinux_2_28, when the release's OS
+    names no Debian release astroctl knows)."""
+
+    architecture: str  # amd64, arm64
+    uv: str  # uv's --python-platform: x86_64-manylinux_2_31, or x86_64-unknown-linux-gnu
+    glibc: tuple[int, int] | None = None  # the image's
+    manylinux: tuple[int, int] | None = None  # the level uv is given: the image's, or below
+
+    @property
+    def shown(self) -> str:
+        """How output names it: ``linux/arm64``."""
+        return f"linux/{self.architecture}"
+
+
+def uv_platform(release: Release, architecture: str) -> Platform:
+    """The platform a check of ``release`` resolves for on ``architecture``: manylinux at the
+    glibc of its Debian release (bullseye: 2.31), or the highest level uv knows below it, so
+    the wheels uv accepts are those pip in the image installs, no more and no fewer (uv's
+    ``x86_64-unknown-linux-gnu`` stops at manylinux_2_28, so a manylinux_2_31 wheel, which
+    bullseye installs, read as "no wheel", and ``--hashes`` left out the file pip picks)."""
+    machine = UV_MACHINES.get(architecture)
+    if machine is None:
+        known = ", ".join(UV_MACHINES)
+        raise InputError(f"release {release.name}: architecture {architecture!r} is not {known}")
+    glibc = DEBIAN_GLIBC.get(release.codename or "")
+    if glibc is None:
+        return Platform(architecture, f"{machine}-unknown-linux-gnu")
+    level = max(known for known in UV_MANYLINUX if known <= glibc)
+    return Platform(architecture, f"{machine}-manylinux_{level[0]}_{level[1]}", glibc, level)
