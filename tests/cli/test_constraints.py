@@ -471,6 +471,137 @@ def test_a_private_index_behind_netrc_credentials(
         assert "robot" not in shown and "s3cret" not in shown
 
 
+# -- a flavor -----------------------------------------------------------------------------------
+
+STANDARD = {"alpha": "1.0", "beta": "2.0", "native": "2.0"}
+SLIM = {"beta": "2.0"}
+SLIM_FILE = "constraints-slim-3.11.txt"
+
+
+def with_slim(world: World) -> None:
+    """11.0.0 pins alpha 1.0, beta 2.0 and native 2.0 (upstream: 1.0); its slim image pins beta
+    2.0 alone."""
+    for tag in (X86_TAG, ARM_TAG):
+        world.index.add("native", "2.0", tags=tag, upload_time=OLD)
+    entry = factories.release(
+        "11.0.0",
+        "2.7.2",
+        released=date(2023, 10, 12),
+        packages=STANDARD,
+        flavors={"slim": {"packages": SLIM}},
+    )
+    upstream = {
+        "constraints_url": f"{world.index.base}/files/constraints-{{airflow}}-{{python}}.txt",
+        "index_url": world.index.url,
+    }
+    text = factories.toml_text(factories.document(entry, upstream=upstream))
+    world.matrix.write_text(text, encoding="utf-8")
+
+
+def written(world: World) -> list[str]:
+    return sorted(p.name for p in world.directory.glob("constraints-*.txt"))
+
+
+def test_a_flavors_pins_overlay_upstream(invoke: Invoke, world: World) -> None:
+    """The slim set: upstream's pins with the slim image's on top; native, pinned 2.0 by the
+    standard image alone, stays at upstream's 1.0."""
+    with_slim(world)
+    data = payload(
+        invoke(*RESOLVE, "11.0.0", "--flavor", "slim", "-f", "json", matrix=world.matrix)
+    )
+    assert (data["release"], data["flavor"], data["file"], data["path"]) == (
+        "11.0.0",
+        "slim",
+        SLIM_FILE,
+        SLIM_FILE,
+    )
+    assert data["overrides"] == [{"package": "beta", "upstream": "1.0", "release": "2.0"}]
+    assert data["added"] == [{"package": "apache-airflow", "version": "2.7.2"}]
+    text = (world.directory / SLIM_FILE).read_text(encoding="utf-8")
+    header, body = text.split("\n\n", 1)
+    assert body == "alpha==1.0\napache-airflow==2.7.2\nbeta==2.0\nnative==1.0\n"
+    assert header.startswith(
+        "# Constraints of Astro Runtime 11.0.0 (slim image): Apache Airflow 2.7.2, Python 3.11\n"
+    )
+    digest = hashlib.sha256(b"apache-airflow==2.7.2\nbeta==2.0\n").hexdigest()
+    assert f"#             pins sha256:{digest}\n" in header
+    assert written(world) == [SLIM_FILE]
+    standard = payload(invoke(*RESOLVE, "11.0.0", "-f", "json", matrix=world.matrix))
+    assert (standard["flavor"], standard["file"]) == (None, "constraints-3.11.txt")
+    assert [o["package"] for o in standard["overrides"]] == ["beta", "native"]
+    assert written(world) == ["constraints-3.11.txt", SLIM_FILE]
+    assert (world.directory / SLIM_FILE).read_text(encoding="utf-8") == text
+
+
+def test_the_table_and_the_printed_file_say_the_flavor(invoke: Invoke, world: World) -> None:
+    with_slim(world)
+    table = ok(invoke(*RESOLVE, "11.0.0", "--flavor", "slim", matrix=world.matrix))
+    assert "Constraints of Astro Runtime 11.0.0 (slim image) for Python 3.11 (Airflow 2.7.2)" in (
+        table
+    )
+    assert f"\nwrote {SLIM_FILE}: 4 pins (2 as upstream, 1 overridden, 1 added by the" in table
+    result = invoke(*RESOLVE, "11.0.0", "--flavor", "slim", "-o", "-", matrix=world.matrix)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (world.directory / SLIM_FILE).read_text(encoding="utf-8")
+    assert result.stderr.startswith(f"printed {SLIM_FILE}: 4 pins")
+
+
+def test_upstream_none_resolves_a_smaller_set_for_a_flavor(invoke: Invoke, world: World) -> None:
+    with_slim(world)
+    args = (*RESOLVE, "11.0.0", "--upstream", "none", "-f", "json")
+    assert payload(invoke(*args, matrix=world.matrix))["pins"] == 4
+    data = payload(invoke(*args, "--flavor", "slim", matrix=world.matrix))
+    assert (data["flavor"], data["pins"], data["upstream"]) == ("slim", 2, None)
+    text = (world.directory / SLIM_FILE).read_text(encoding="utf-8")
+    assert text.split("\n\n", 1)[1] == "apache-airflow==2.7.2\nbeta==2.0\n"
+    assert "# 2 pins resolved by uv, the slim image's 2 among them.\n" in text
+    assert world.index.count(f"/files/{UPSTREAM_FILE}") == 0
+
+
+def test_check_and_hashes_of_a_flavor(invoke: Invoke, world: World) -> None:
+    with_slim(world)
+    args = (*RESOLVE, "11.0.0", "--flavor", "slim", "--check", "--hashes", "-f", "json")
+    data = payload(invoke(*args, matrix=world.matrix))
+    assert [(c["architecture"], c["ok"]) for c in data["checks"]] == [
+        ("amd64", True),
+        ("arm64", True),
+    ]
+    text = (world.directory / SLIM_FILE).read_text(encoding="utf-8")
+    assert "# Checked with uv " in text and "native==1.0 \\\n    --hash=sha256:" in text
+
+
+@pytest.mark.parametrize(
+    ("release", "message"),
+    [
+        ("11.0.0", "11.0.0 has no flavor 'fat'; its flavors: slim"),
+        ("9.2.0", "9.2.0 has no flavor 'fat'; it has only the standard image"),
+    ],
+)
+@pytest.mark.parametrize("upstream", ["none", "default"])
+def test_an_unknown_flavor_exits_2_before_any_request(
+    invoke: Invoke, world: World, release: str, message: str, upstream: str
+) -> None:
+    if release == "11.0.0":
+        with_slim(world)
+    extra = ("--upstream", "none") if upstream == "none" else ()
+    args = (*RESOLVE, release, "--flavor", "fat", "--check", *extra)
+    assert failed(invoke(*args, matrix=world.matrix), 2) == f"astroctl: error: {message}\n"
+    assert world.index.requests == []
+    assert written(world) == []
+
+
+def test_a_flavor_from_a_file_loads_no_index_client(world: World) -> None:
+    """Start-up time: --flavor (providers.listing) brings no HTTP library or index client."""
+    with_slim(world)
+    (world.directory / "up-2.7.2-3.11.txt").write_text("alpha==1.0\n", encoding="utf-8")
+    template = f"file://{world.directory}/up-{{airflow}}-{{python}}.txt"
+    args = ("--matrix", str(world.matrix), *RESOLVE, "11.0.0", "--flavor", "slim")
+    modules = loaded_modules(*args, "--upstream", template, cwd=world.directory)
+    assert written(world) == [SLIM_FILE]
+    heavy = {"httpx", "astroctl.seams.index", "astroctl.providers.outdated", "packaging.tags"}
+    assert not heavy & modules, sorted(heavy & modules)
+
+
 # -- failures -----------------------------------------------------------------------------------
 
 
@@ -573,7 +704,14 @@ def test_offline_without_a_cache_exits_1(invoke: Invoke, world: World) -> None:
 def test_help(invoke: Invoke) -> None:
     result = invoke(*RESOLVE, "-h", matrix=None)
     assert result.exit_code == 0
-    for option in ("--python X.Y", "--output DIR", "--hashes", "--check", "--upstream URL|none"):
+    for option in (
+        "--python X.Y",
+        "--flavor NAME",
+        "--output DIR",
+        "--hashes",
+        "--check",
+        "--upstream URL|none",
+    ):
         assert option in result.stdout
 
 

@@ -31,10 +31,14 @@ def release_matrix(
     airflow: str = "2.7.2",
     architectures: tuple[str, ...] = ("amd64", "arm64"),
     released: date | None = RELEASED,
+    flavors: dict[str, dict[str, str]] | None = None,
     **top: Any,
 ) -> Matrix:
-    """One 9.2.0 (Python 3.11 by default, also 3.10) with these pins."""
-    extra = {"released": released} if released is not None else {}
+    """One 9.2.0 (Python 3.11 by default, also 3.10) with these pins (and these flavors:
+    name -> pins)."""
+    extra: dict[str, Any] = {"released": released} if released is not None else {}
+    if flavors is not None:
+        extra["flavors"] = {name: {"packages": subset} for name, subset in flavors.items()}
     entry = factories.release("9.2.0", airflow, packages=pins, **extra)
     lines = {9: factories.line(architectures=architectures)}
     return factories.build(factories.document(entry, lines=lines, **top))

@@ -7,6 +7,7 @@ dead loopback port, so neither astroctl nor uv leaves the machine.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from astroctl import __version__
 from astroctl.errors import EXIT_PROBLEMS, ChecksFailed, InputError, OperationError
+from astroctl.matrix.model import Matrix
 from astroctl.providers.constraints import (
     ConstraintsDoNotInstall,
     Inputs,
@@ -32,7 +34,7 @@ from astroctl.providers.target import IndexChoice
 from astroctl.providers.upstream import Pin, UpstreamFile, parse_constraints
 from astroctl.seams.http import Http
 from astroctl.seams.process import Runner
-from tests.helpers import assert_golden
+from tests.helpers import RecordingRunner, assert_golden
 from tests.index_server import IndexServer
 from tests.providers.resolving import (
     ARM_TAG,
@@ -530,6 +532,88 @@ def test_upstream_none_with_pins_in_conflict_fails(index: IndexServer, tmp_path:
     assert caught.value.message.startswith(
         "the pins of Astro Runtime 9.2.0 do not resolve together for Python 3.11"
     )
+
+
+# -- a flavor ------------------------------------------------------------------------------------
+
+
+def slim_matrix(slim: dict[str, str]) -> Matrix:
+    """9.2.0's standard image pins alpha 1.0 and beta 2.0; its slim image pins ``slim``."""
+    return release_matrix({"alpha": "1.0", "beta": "2.0"}, flavors={"slim": slim})
+
+
+def test_a_flavors_pins_replace_the_release_s_over_upstream(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    upstream = "alpha==0.9\nbeta==1.0\nnative==1.0\n"
+    matrix = slim_matrix({"beta": "2.0"})
+    standard = run_resolve(matrix, index, tmp_path, upstream)
+    slim = run_resolve(matrix, index, tmp_path, upstream, flavor="slim")
+    assert [o.package for o in standard.overlay.overrides] == ["alpha", "beta"]
+    assert slim.overlay.overrides == (Override("beta", "1.0", "2.0"),)
+    assert [p.requirement for p in slim.pins] == [
+        "alpha==0.9",  # the standard image's alpha 1.0 is not in the slim image
+        "apache-airflow==2.7.2",
+        "beta==2.0",
+        "native==1.0",
+    ]
+    assert (standard.flavor, standard.filename) == (None, "constraints-3.11.txt")
+    assert (slim.flavor, slim.filename) == ("slim", "constraints-slim-3.11.txt")
+    header = slim.text.split("\n\n", 1)[0]
+    assert header.startswith(
+        "# Constraints of Astro Runtime 9.2.0 (slim image): Apache Airflow 2.7.2, Python 3.11\n"
+    )
+    assert "release 9.2.0 (2023-10-12), slim image\n" in header
+    digest = pins_digest({"apache-airflow": "2.7.2", "beta": "2.0"})
+    assert f"#             pins sha256:{digest}\n" in header
+    assert f"pins sha256:{digest}" not in standard.text
+    assert write(slim, tmp_path) == tmp_path / "constraints-slim-3.11.txt"
+
+
+def test_upstream_none_resolves_a_flavor_from_its_pins_alone(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    matrix = slim_matrix({"beta": "2.0"})
+    standard = run_resolve(matrix, index, tmp_path, None)
+    slim = run_resolve(matrix, index, tmp_path, None, flavor="slim", check=True)
+    assert [p.requirement for p in standard.pins] == [
+        "alpha==1.0",
+        "apache-airflow==2.7.2",
+        "beta==2.0",
+    ]
+    assert [p.requirement for p in slim.pins] == ["apache-airflow==2.7.2", "beta==2.0"]
+    assert [c.ok for c in slim.checks] == [True, True]
+    assert " for linux/amd64 from apache-airflow==2.7.2 and the slim image's pins\n" in slim.text
+    assert "# 2 pins resolved by uv, the slim image's 2 among them.\n" in slim.text
+
+
+def test_a_flavors_pins_in_conflict_are_named_as_the_flavors(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    matrix = slim_matrix({"beta": "2.0", "delta": "1.0"})
+    with pytest.raises(ChecksFailed, match=r"^the pins of Astro Runtime 9\.2\.0 \(slim image\) "):
+        run_resolve(matrix, index, tmp_path, None, flavor="slim")
+    with pytest.raises(ConstraintsDoNotInstall, match=r"Astro Runtime 9\.2\.0 \(slim image\) for"):
+        run_resolve(matrix, index, tmp_path, UPSTREAM, flavor="slim", check=True)
+
+
+@pytest.mark.parametrize(
+    ("flavors", "message"),
+    [
+        ({"slim": {"beta": "2.0"}}, "9.2.0 has no flavor 'fat'; its flavors: slim"),
+        (None, "9.2.0 has no flavor 'fat'; it has only the standard image"),
+    ],
+)
+def test_an_unknown_flavor_is_refused_before_anything_runs(
+    index: IndexServer, tmp_path: Path, flavors: dict[str, dict[str, str]] | None, message: str
+) -> None:
+    runner = RecordingRunner()
+    matrix = release_matrix({"beta": "2.0"}, flavors=flavors)
+    for upstream in (UPSTREAM, None):
+        with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
+            run_resolve(matrix, index, tmp_path, upstream, flavor="fat", check=True, runner=runner)
+    assert runner.calls == []
+    assert index.requests == []
 
 
 def test_the_python_must_be_one_the_release_ships(index: IndexServer, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from astroctl.commands.context import (
     output_format,
     selector_argument,
 )
+from astroctl.commands.providers import FlavorOption
 from astroctl.errors import InputError
 from astroctl.render import streams
 
@@ -62,14 +63,16 @@ def resolve(
             show_default=False,
         ),
     ] = None,
+    flavor: FlavorOption = None,
     output: Annotated[
         str | None,
         typer.Option(
             "--output",
             "-o",
             metavar="DIR",
-            help="Where constraints-<python>.txt is written (default: the working directory; "
-            "'-': print the file on stdout).",
+            help="Where constraints-<python>.txt (constraints-<flavor>-<python>.txt with "
+            "--flavor) is written (default: the working directory; '-': print the file on "
+            "stdout).",
             show_default=False,
         ),
     ] = None,
@@ -149,7 +152,9 @@ def resolve(
 ) -> None:
     """Write constraints-<python>.txt for a release: Airflow's published constraints for its
     Airflow and Python with the release's pins on top (each override reported), under a header
-    naming its inputs and their digests; --check and --hashes run uv for each architecture."""
+    naming its inputs and their digests; --check and --hashes run uv for each architecture.
+    With --flavor, the set of that image (its pins in place of the release's), written as
+    constraints-<flavor>-<python>.txt."""
     from astroctl.matrix import selectors
     from astroctl.providers import constraints as core
     from astroctl.providers.target import choose_index
@@ -170,6 +175,7 @@ def resolve(
     release = selection.release
     options = core.Options(
         python=python,
+        flavor=flavor,
         upstream=upstream,
         check=check or wheels_only,
         hashes=hashes,

@@ -23,6 +23,13 @@
 4. :func:`render` writes the file: a header naming its inputs and their digests, then the pins
    sorted by name, one per line, markers kept. Same inputs, same bytes: no clock is read.
 
+A flavor (``Options.flavor``, such as 11.x's ``slim`` image) is made the same way from the
+flavor's pins, which replace the standard image's (see
+:func:`~astroctl.providers.listing.flavored`; ``apache-airflow`` is always pinned): it is
+written as ``constraints-<flavor>-<python>.txt``, as Airflow names its variants
+(``constraints-no-providers-3.11.txt``), and its header names the flavor. An unknown flavor is
+an :class:`~astroctl.errors.InputError` before anything is fetched or run.
+
 A package with its own index (``[packages.X] index``, such as astronomer-providers-logging on
 ``https://pip.astronomer.io/v2/``) is handed to uv as an extra index, which uv asks first for
 every package (``uv pip compile`` cannot pin one package to one index), so an index that gives no
@@ -67,6 +74,7 @@ from astroctl.providers.builds import (
     source_builds,
     unclassified,
 )
+from astroctl.providers.listing import flavored
 from astroctl.providers.target import IndexChoice, private_index, target_of
 from astroctl.providers.upstream import Pin, UpstreamFile, constraints_url, fetch_upstream
 from astroctl.seams.http import HttpClient, shown_url
@@ -208,7 +216,7 @@ class Inputs:
 class Resolution:
     """A release's constraint set for one Python, ready to be written."""
 
-    release: Release
+    release: Release  # as its image pins it: a flavor's packages in place of the standard's
     python: str
     upstream_url: str | None  # None: resolved, not fetched (--upstream none)
     upstream: UpstreamFile | None
@@ -218,11 +226,20 @@ class Resolution:
     hashes: Mapping[str, tuple[str, ...]] | None = None  # None: no --hashes
     # the pins of the checks built from source, with what that takes (see source_builds)
     source_builds: tuple[SourceBuild, ...] = ()
+    flavor: str | None = None  # None: the standard image
     text: str = field(default="", repr=False)
 
     @property
     def filename(self) -> str:
-        return f"constraints-{self.python}.txt"
+        """``constraints-<python>.txt``; a flavor's is ``constraints-<flavor>-<python>.txt``."""
+        if self.flavor is None:
+            return f"constraints-{self.python}.txt"
+        return f"constraints-{self.flavor}-{self.python}.txt"
+
+    @property
+    def image(self) -> str:
+        """Whose pins these are, as text says it: "the release's" or "the slim image's"."""
+        return "the release's" if self.flavor is None else f"the {self.flavor} image's"
 
     @property
     def airflow(self) -> str:
@@ -258,6 +275,7 @@ class Options:
     """How to resolve: the choices of the command line."""
 
     python: str | None = None
+    flavor: str | None = None  # an image flavor of the release (None: the standard image)
     upstream: str | None = None  # a URL template, "none", or None for [upstream]
     check: bool = False
     hashes: bool = False
@@ -280,12 +298,14 @@ def resolve(
     matrix_label: str,
     notify: Notify | None = None,
 ) -> Resolution:
-    """The release's constraint set for ``options.python`` (default: the release's Python).
+    """The release's constraint set for ``options.python`` (default: the release's Python),
+    of ``options.flavor``'s image if given (the flavor's pins in place of the release's).
 
     Fetches and overlays the upstream file (or, with ``upstream="none"``, resolves the set with
     uv), then with ``check`` or ``hashes`` proves it installs on each of the release's
     architectures; :class:`ConstraintsDoNotInstall` when it does not on some.
     """
+    release = flavored(release, options.flavor)  # an unknown flavor: before any request
     if options.wheels_only and not options.check:
         options = replace(options, check=True)
     python = target_of(release, options.python).python
@@ -329,7 +349,7 @@ def resolve(
     builds: tuple[SourceBuild, ...] = ()
     if job is not None and (options.check or options.hashes):
         checked = [pin for pin in merged.pins if pin.name not in skipped]
-        subject = _subject(release, python)
+        subject = _subject(release, options.flavor, python)
         checks, found = job.check(release, checked, subject, notify)
         builds = source_builds(
             checks, python, index=index, private=private, http=http, options=options, notify=notify
@@ -349,7 +369,16 @@ def resolve(
         left_out,
     )
     resolution = Resolution(
-        release, python, upstream_url, upstream, merged, inputs, checks, hashes, builds
+        release,
+        python,
+        upstream_url,
+        upstream,
+        merged,
+        inputs,
+        checks,
+        hashes,
+        builds,
+        flavor=options.flavor,
     )
     return _with_text(resolution)
 
@@ -358,8 +387,14 @@ def _with_text(resolution: Resolution) -> Resolution:
     return replace(resolution, text=render(resolution))
 
 
-def _subject(release: Release, python: str) -> str:
-    return f"the constraint set of Astro Runtime {release.name} for Python {python}"
+def _subject(release: Release, flavor: str | None, python: str) -> str:
+    return f"the constraint set of {_named(release, flavor)} for Python {python}"
+
+
+def _named(release: Release, flavor: str | None) -> str:
+    """``Astro Runtime 11.8.0``, or ``Astro Runtime 11.8.0 (slim image)`` for a flavor."""
+    image = f" ({flavor} image)" if flavor is not None else ""
+    return f"Astro Runtime {release.name}{image}"
 
 
 def private_packages(matrix: Matrix, release: Release, index: IndexChoice) -> dict[str, list[str]]:
@@ -474,7 +509,7 @@ class _Job:
             result = self._compile(requirements, None, PLATFORMS[FREEZE_ARCHITECTURE])
         except ResolutionFailed as exc:
             raise ChecksFailed(
-                f"the pins of Astro Runtime {release.name} do not resolve together for "
+                f"the pins of {_named(release, self.options.flavor)} do not resolve together for "
                 f"Python {self.python} on {exc.platform} (nothing written):\n"
                 + "\n".join(f"  {line}" if line else "" for line in exc.explanation.splitlines())
             ) from exc
@@ -578,8 +613,8 @@ def header(resolution: Resolution) -> list[str]:
     release, inputs, merged = resolution.release, resolution.inputs, resolution.overlay
     released = release.released.isoformat() if release.released else "unreleased"
     lines = [
-        f"Constraints of Astro Runtime {release.name}: Apache Airflow {release.airflow}, "
-        f"Python {resolution.python}",
+        f"Constraints of {_named(release, resolution.flavor)}: Apache Airflow "
+        f"{release.airflow}, Python {resolution.python}",
         "",
         f"Written by astroctl {__version__} from:",
     ]
@@ -591,10 +626,12 @@ def header(resolution: Resolution) -> list[str]:
     else:
         lines += [
             f"  upstream: none; resolved by uv {inputs.uv_version} for linux/"
-            f"{FREEZE_ARCHITECTURE} from apache-airflow=={release.airflow} and the release's pins",
+            f"{FREEZE_ARCHITECTURE} from apache-airflow=={release.airflow} and "
+            f"{resolution.image} pins",
         ]
+    image = f", {resolution.flavor} image" if resolution.flavor is not None else ""
     lines += [
-        f"  matrix:   {inputs.matrix}, release {release.name} ({released})",
+        f"  matrix:   {inputs.matrix}, release {release.name} ({released}){image}",
         f"            pins sha256:{pins_digest(release_pins(release))}",
     ]
     if inputs.index is not None:
@@ -627,11 +664,14 @@ def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
         left = len(resolution.inputs.left_out)
         if left:
             counts = (
-                f"{len(merged.pins)} pins: {len(merged.pins) - left} resolved by uv, the "
-                f"release's {pinned - left} among them, and {left} of the release's not resolved."
+                f"{len(merged.pins)} pins: {len(merged.pins) - left} resolved by uv, "
+                f"{resolution.image} {pinned - left} among them, and {left} of "
+                f"{resolution.image} not resolved."
             )
         else:
-            counts = f"{len(merged.pins)} pins resolved by uv, the release's {pinned} among them."
+            counts = (
+                f"{len(merged.pins)} pins resolved by uv, {resolution.image} {pinned} among them."
+            )
     else:
         counts = (
             f"{len(merged.pins)} pins: {merged.kept} as upstream, {len(merged.overrides)} "
@@ -665,7 +705,8 @@ def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
 
 
 def write(resolution: Resolution, directory: Path) -> Path:
-    """Write ``constraints-<python>.txt`` into ``directory`` atomically; the path written."""
+    """Write the set (:attr:`Resolution.filename`) into ``directory`` atomically; the path
+    written."""
     from astroctl.seams import fs
 
     if not directory.is_dir():

@@ -30,8 +30,9 @@ def _plural(count: int, noun: str) -> str:
 
 def _title(result: Resolution) -> str:
     release = result.release
+    image = f" ({result.flavor} image)" if result.flavor is not None else ""
     return (
-        f"Constraints of Astro Runtime {release.name} for Python {result.python} "
+        f"Constraints of Astro Runtime {release.name}{image} for Python {result.python} "
         f"(Airflow {release.airflow})"
     )
 
@@ -57,7 +58,7 @@ def summary(result: Resolution, path: str | None) -> list[str]:
     else:
         lines.append(
             f"upstream: none; the set was resolved by uv {result.inputs.uv_version} "
-            f"from apache-airflow=={result.release.airflow} and the release's pins"
+            f"from apache-airflow=={result.release.airflow} and {result.image} pins"
         )
     if result.checks:
         platforms = " and ".join(f"linux/{c.architecture}" for c in result.checks)
@@ -97,6 +98,7 @@ def payload(result: Resolution, path: str | None) -> dict[str, Any]:
     return {
         "release": release.name,
         "airflow": release.airflow,
+        "flavor": result.flavor,
         "python": result.python,
         "file": result.filename,
         "path": path,
