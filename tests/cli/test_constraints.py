@@ -274,7 +274,8 @@ def test_pins_built_from_source_are_a_warning_in_every_output(invoke: Invoke, wo
     assert astroctl_pages(world.index) == ["/simple/sdonly/", "/simple/x86sdist/"]
     written = (world.directory / "constraints-3.11.txt").read_text(encoding="utf-8")
     assert (
-        ": installs on linux/amd64, linux/arm64; without a wheel there, built from source:\n"
+        ": installs on linux/amd64, linux/arm64 (wheels up to manylinux_2_36: "
+        "the glibc of Debian bookworm); without a wheel there, built from source:\n"
         f"#   x86sdist==1.0 on linux/arm64: {NATIVE}\n"
         f"#   sdonly==1.0 on linux/amd64, linux/arm64: {SDIST_ONLY}\n" in written
     )
@@ -610,8 +611,8 @@ def test_a_set_that_does_not_install_on_arm64_exits_3(invoke: Invoke, world: Wor
     assert stderr.startswith(
         "astroctl: error: the constraint set of Astro Runtime 9.3.0 for Python 3.11 does not "
         "install (nothing written):\n"
-        "  amd64 (x86_64-unknown-linux-gnu): installs\n"
-        "  arm64 (aarch64-unknown-linux-gnu): no solution\n"
+        "  amd64 (x86_64-manylinux_2_36): installs\n"
+        "  arm64 (aarch64-manylinux_2_36): no solution\n"
     )
     assert "x86only" in stderr and "manylinux_2_17_x86_64" in stderr  # uv's own explanation
     assert not (world.directory / "constraints-3.11.txt").exists()
@@ -619,7 +620,7 @@ def test_a_set_that_does_not_install_on_arm64_exits_3(invoke: Invoke, world: Wor
 
 def test_two_pins_in_conflict_exit_3(invoke: Invoke, world: World) -> None:
     stderr = failed(invoke(*RESOLVE, "9.4.0", "--check", matrix=world.matrix), 3)
-    assert "amd64 (x86_64-unknown-linux-gnu): no solution" in stderr
+    assert "amd64 (x86_64-manylinux_2_36): no solution" in stderr
     assert "delta" in stderr
 
 

@@ -30,6 +30,7 @@ def release_matrix(
     *,
     airflow: str = "2.7.2",
     architectures: tuple[str, ...] = ("amd64", "arm64"),
+    os: str = "Debian 12 (bookworm)",
     released: date | None = RELEASED,
     flavors: dict[str, dict[str, str]] | None = None,
     **top: Any,
@@ -40,7 +41,7 @@ def release_matrix(
     if flavors is not None:
         extra["flavors"] = {name: {"packages": subset} for name, subset in flavors.items()}
     entry = factories.release("9.2.0", airflow, packages=pins, **extra)
-    lines = {9: factories.line(architectures=architectures)}
+    lines = {9: factories.line(architectures=architectures, os=os)}
     return factories.build(factories.document(entry, lines=lines, **top))
 
 

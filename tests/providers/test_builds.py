@@ -119,7 +119,8 @@ def test_pins_without_a_wheel_are_found_per_platform(index: IndexServer, tmp_pat
     assert {build.kind for build in result.source_builds} == {"unknown"}
     assert (
         "# Checked with uv " in result.text
-        and ": installs on linux/amd64, linux/arm64; without a wheel there, built from source:\n"
+        and ": installs on linux/amd64, linux/arm64 (wheels up to manylinux_2_36: "
+        "the glibc of Debian bookworm); without a wheel there, built from source:\n"
         "#   oldarm==1.0 on linux/arm64: the image needs a compiler unless it is pure Python\n"
         "#   sdonly==1.0 on linux/amd64, linux/arm64: the image needs a compiler unless it is "
         "pure Python\n"
@@ -194,7 +195,8 @@ def test_what_a_build_from_source_takes_is_read_from_the_index(
     )
     header = result.text.split("\n\n", 1)[0].splitlines()
     assert header[-6:] == [
-        f"# Checked with uv {result.inputs.uv_version}: installs on linux/amd64, linux/arm64; "
+        f"# Checked with uv {result.inputs.uv_version}: installs on linux/amd64, linux/arm64 "
+        "(wheels up to manylinux_2_36: the glibc of Debian bookworm); "
         "without a wheel there, built from source:",
         "#   oldarm==1.0 on linux/arm64: it needs a compiler and headers: it has compiled code "
         "(wheels only for cp311-cp311 manylinux x86_64, cp310-cp310 manylinux aarch64)",
@@ -365,3 +367,38 @@ def test_a_package_with_only_an_x86_64_wheel_and_no_sdist_has_no_solution_on_arm
     """Not a build from source: uv has nothing to install at all (see the test above)."""
     with pytest.raises(ConstraintsDoNotInstall):
         run_resolve(release_matrix({"x86only": "1.0"}), index, tmp_path, UPSTREAM, wheels_only=True)
+
+
+# -- the image's glibc --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("os", "from_source", "hashed"),
+    [
+        # bullseye's glibc 2.31 installs the manylinux_2_31 wheels, not the manylinux_2_36 ones
+        ("Debian 11.7 (bullseye)", ("glibc36==1.0",), {"glibc31": 3, "glibc36": 1}),
+        ("Debian 12 (bookworm)", (), {"glibc31": 3, "glibc36": 3}),
+        # an OS astroctl cannot place: uv's default Linux target, manylinux_2_28
+        ("Ubuntu 22.04", ("glibc31==1.0", "glibc36==1.0"), {"glibc31": 1, "glibc36": 1}),
+    ],
+)
+def test_the_check_takes_the_wheels_the_images_glibc_installs(
+    tmp_path: Path, os: str, from_source: tuple[str, ...], hashed: dict[str, int]
+) -> None:
+    """A wheel for a newer manylinux than uv's default (2.28) but within the image's glibc is
+    a wheel there: not "built from source", and its hash is in the --hashes set (pip in the
+    image picks it: a hashed set without it would fail to install)."""
+    with IndexServer() as index:
+        index.add("apache-airflow", "2.7.2", upload_time=OLD)
+        for name, level in (("glibc31", "2_31"), ("glibc36", "2_36")):
+            for machine in ("x86_64", "aarch64"):
+                tags = f"cp311-cp311-manylinux_{level}_{machine}"
+                index.add(name, "1.0", tags=tags, sdist=machine == "x86_64", upload_time=OLD)
+        matrix = release_matrix({"glibc31": "1.0", "glibc36": "1.0"}, os=os)
+        result = run_resolve(matrix, index, tmp_path, "", check=True, hashes=True)
+    assert [(c.architecture, c.from_source) for c in result.checks] == [
+        ("amd64", from_source),
+        ("arm64", from_source),
+    ]
+    assert result.hashes is not None
+    assert {name: len(result.hashes[name]) for name in hashed} == hashed

@@ -160,8 +160,8 @@ def test_a_set_that_installs_on_both_architectures(index: IndexServer, tmp_path:
     matrix = release_matrix({"beta": "2.0"})
     result = run_resolve(matrix, index, tmp_path, UPSTREAM, check=True)
     assert [(c.architecture, c.platform, c.ok) for c in result.checks] == [
-        ("amd64", "x86_64-unknown-linux-gnu", True),
-        ("arm64", "aarch64-unknown-linux-gnu", True),
+        ("amd64", "x86_64-manylinux_2_36", True),
+        ("arm64", "aarch64-manylinux_2_36", True),
     ]
     assert result.overlay.overrides == (Override("beta", "1.0", "2.0"),)
     assert [p.requirement for p in result.pins] == [
@@ -174,7 +174,10 @@ def test_a_set_that_installs_on_both_architectures(index: IndexServer, tmp_path:
     assert result.inputs.index == IndexChoice(index.url, "--index-url")
     assert result.inputs.exclude_newer == RELEASED
     assert "# Checked with uv " in result.text
-    assert "installs on linux/amd64, linux/arm64." in result.text
+    assert (
+        "installs on linux/amd64, linux/arm64 (wheels up to manylinux_2_36: "
+        "the glibc of Debian bookworm)." in result.text
+    )
 
 
 def test_a_package_with_only_an_x86_64_wheel_fails_on_arm64(
@@ -190,8 +193,8 @@ def test_a_package_with_only_an_x86_64_wheel_fails_on_arm64(
     assert lines[:3] == [
         "the constraint set of Astro Runtime 9.2.0 for Python 3.11 does not install "
         "(nothing written):",
-        "  amd64 (x86_64-unknown-linux-gnu): installs",
-        "  arm64 (aarch64-unknown-linux-gnu): no solution",
+        "  amd64 (x86_64-manylinux_2_36): installs",
+        "  arm64 (aarch64-manylinux_2_36): no solution",
     ]
     assert "x86only" in failure.message and "manylinux_2_17_x86_64" in failure.message
 
@@ -280,7 +283,7 @@ def test_hashes_take_one_uv_run_per_architecture(
     result = run_resolve(matrix, index, tmp_path, UPSTREAM, **options)
     compiles = uv_compiles(runner)
     platforms = [argv[argv.index("--python-platform") + 1] for argv in compiles]
-    assert sorted(platforms) == ["aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu"]
+    assert sorted(platforms) == ["aarch64-manylinux_2_36", "x86_64-manylinux_2_36"]
     assert all("pylock.toml" in argv and "--generate-hashes" not in argv for argv in compiles)
     assert sorted(c.argv for c in result.checks) == sorted(compiles)
     assert result.hashes is not None and result.hashes["x86sdist"]
@@ -389,7 +392,8 @@ def test_a_private_index_that_is_down_is_left_out_and_said(
     assert header[-5:] == [
         "# 4 pins: 3 resolved by uv, the release's 2 among them, and 1 of the release's not "
         "resolved.",
-        f"# Checked with uv {result.inputs.uv_version}: installs on linux/amd64, linux/arm64.",
+        f"# Checked with uv {result.inputs.uv_version}: installs on linux/amd64, linux/arm64 "
+        "(wheels up to manylinux_2_36: the glibc of Debian bookworm).",
         "# Not resolved or checked by uv: their own index did not serve them where this was made.",
         "# They are pinned below as the release pins them; what they need is not in this set:",
         f"#   logging==1.3.0: {problem}",

@@ -11,6 +11,7 @@ import typer
 
 from astroctl.commands.context import (
     Command,
+    FlavorOption,
     FormatOption,
     announce,
     context,
@@ -18,7 +19,6 @@ from astroctl.commands.context import (
     output_format,
     selector_argument,
 )
-from astroctl.commands.providers import FlavorOption
 from astroctl.errors import InputError
 from astroctl.render import streams
 

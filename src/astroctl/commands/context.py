@@ -39,6 +39,16 @@ FormatOption = Annotated[
     ),
 ]
 
+FlavorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--flavor",
+        metavar="NAME",
+        help="An image flavor of the release, such as slim (default: the standard image).",
+        show_default=False,
+    ),
+]
+
 RELEASE_HELP = "The release: 9.2.0, 9.2, 9 or latest."
 
 

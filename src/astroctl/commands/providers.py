@@ -10,6 +10,7 @@ import typer
 from astroctl.commands.context import (
     Command,
     Context,
+    FlavorOption,
     FormatOption,
     announce,
     context,
@@ -35,16 +36,6 @@ app = typer.Typer(
     short_help="List, compare, check and update the packages a release pins.",
     no_args_is_help=True,
 )
-
-FlavorOption = Annotated[
-    str | None,
-    typer.Option(
-        "--flavor",
-        metavar="NAME",
-        help="An image flavor of the release, such as slim (default: the standard image).",
-        show_default=False,
-    ),
-]
 
 
 @app.command("list", cls=Command, short_help="List the packages of a release with their marks.")

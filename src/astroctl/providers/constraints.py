@@ -75,12 +75,12 @@ from astroctl.providers.builds import (
     unclassified,
 )
 from astroctl.providers.listing import flavored
-from astroctl.providers.target import IndexChoice, private_index, target_of
+from astroctl.providers.target import IndexChoice, private_index, target_of, uv_platform
 from astroctl.providers.upstream import Pin, UpstreamFile, constraints_url, fetch_upstream
 from astroctl.seams.http import HttpClient, shown_url
 from astroctl.seams.process import concurrently
 from astroctl.seams.urls import refuse_credentials
-from astroctl.seams.uv import PLATFORMS, CompileResult, ResolutionFailed, Uv
+from astroctl.seams.uv import CompileResult, ResolutionFailed, Uv
 from astroctl.versions import normalize_name
 
 Notify = Callable[[str], None]
@@ -506,7 +506,8 @@ class _Job:
         """The whole set, resolved from ``apache-airflow==X`` and the release's pins."""
         requirements = [f"{name}=={version}" for name, version in wanted.items()]
         try:
-            result = self._compile(requirements, None, PLATFORMS[FREEZE_ARCHITECTURE])
+            platform = uv_platform(release, FREEZE_ARCHITECTURE).uv
+            result = self._compile(requirements, None, platform)
         except ResolutionFailed as exc:
             raise ChecksFailed(
                 f"the pins of {_named(release, self.options.flavor)} do not resolve together for "
@@ -536,7 +537,14 @@ class _Job:
         done = concurrently(
             self.uv.runner,
             [
-                partial(self._check_one, architecture, requirements, constraints, names)
+                partial(
+                    self._check_one,
+                    architecture,
+                    uv_platform(release, architecture).uv,
+                    requirements,
+                    constraints,
+                    names,
+                )
                 for architecture in release.architectures
             ],
         )
@@ -557,12 +565,13 @@ class _Job:
     def _check_one(
         self,
         architecture: str,
+        platform: str,
         requirements: Sequence[str],
         constraints: Sequence[str],
         names: frozenset[str],
     ) -> tuple[ArchitectureCheck, Mapping[str, tuple[str, ...]]]:
-        """One architecture's check (uv's lock) and the hashes of the files it lists there."""
-        platform = PLATFORMS[architecture]
+        """One architecture's check (uv's lock, for ``platform``: see
+        :func:`~astroctl.providers.target.uv_platform`) and the hashes of the files it lists."""
         try:
             result = self._compile(requirements, constraints, platform, lock=True)
         except ResolutionFailed as exc:
@@ -581,6 +590,17 @@ class _Job:
 
 
 # -- the file -----------------------------------------------------------------------------------
+
+
+def _wheels_taken(release: Release, checks: Sequence[ArchitectureCheck]) -> str:
+    """Which Linux wheels the checks took, as the header says it after the platforms."""
+    levels = {check.platform.partition("-")[2] for check in checks}
+    if len(levels) != 1:
+        return ""
+    level = levels.pop()
+    if level.startswith("manylinux_"):
+        return f" (wheels up to {level}: the glibc of Debian {release.codename})"
+    return " (uv's default Linux target: no Debian release astroctl knows in the OS)"
 
 
 def pins_digest(pins: Mapping[str, str]) -> str:
@@ -686,6 +706,7 @@ def _summary(merged: Overlay, resolution: Resolution) -> list[str]:
         lines.extend(f"  {p.name}=={p.version}" for p in merged.added)
     if resolution.checks:
         where = ", ".join(f"linux/{c.architecture}" for c in resolution.checks)
+        where += _wheels_taken(resolution.release, resolution.checks)
         built = resolution.built_from_source
         if not built:
             lines.append(f"Checked with uv {resolution.inputs.uv_version}: installs on {where}.")
