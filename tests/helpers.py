@@ -250,3 +250,24 @@ def init_repository(root: Path) -> Path:
     git(root, "config", "user.email", "test@example.invalid")
     git(root, "config", "commit.gpgsign", "false")
     return root
+
+
+DEAD_PROXY = "http://127.0.0.1:9"  # nothing listens: a request sent through it fails at once
+
+
+def keep_on_loopback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The environment of a test that runs astroctl and uv against loopback servers: every
+    proxy points at a dead loopback port (loopback exempt), so neither leaves the machine;
+    caches of their own in ``tmp_path``; no retries by uv; no ``PIP_*`` index of the caller's;
+    no netrc credentials but the test's own."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+        monkeypatch.setenv(name.lower(), DEAD_PROXY)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))

@@ -22,11 +22,19 @@ import pytest
 from astroctl import __version__
 from astroctl.seams.http import Http
 from tests import factories
-from tests.helpers import FORMATS, Invoke, Result, assert_golden, loaded_modules, ok
+from tests.helpers import (
+    FORMATS,
+    Invoke,
+    Result,
+    assert_golden,
+    keep_on_loopback,
+    loaded_modules,
+    ok,
+)
 from tests.index_server import Fault, IndexServer
+from tests.providers.resolving import add_packages
 from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
-DEAD_PROXY = "http://127.0.0.1:9"
 OLD = datetime(2023, 1, 1, tzinfo=UTC)
 X86_TAG = "cp311-cp311-manylinux_2_17_x86_64"
 ARM_TAG = "cp311-cp311-manylinux_2_17_aarch64"
@@ -75,29 +83,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     """9.2.0 overrides beta and adds delta-free pins; 9.3.0 adds a package with only an x86_64
     wheel; 9.4.0 pins two packages in conflict; 9.5.0 adds one with only an sdist and one with
     an x86_64 wheel and an sdist."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, DEAD_PROXY)
-        monkeypatch.setenv(name.lower(), DEAD_PROXY)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
-    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
-    monkeypatch.setenv("ASTROCTL_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))  # no credentials but a test's own
+    keep_on_loopback(monkeypatch, tmp_path)
     with IndexServer() as index:
-        index.add("apache-airflow", "2.7.2", requires_dist=["beta>=1"], upload_time=OLD)
-        index.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
-        index.add("beta", "1.0", upload_time=OLD)
-        index.add("beta", "2.0", upload_time=OLD)
-        index.add("beta", "3.0", upload_time=datetime(2023, 10, 20, tzinfo=UTC))
-        index.add("delta", "1.0", requires_dist=["beta<2"], upload_time=OLD)
-        index.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
-        index.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
-        index.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
-        index.add("sdonly", "1.0", wheel=False, sdist=True, upload_time=OLD)
-        index.add("x86sdist", "1.0", tags=X86_TAG, sdist=True, upload_time=OLD)
+        add_packages(index)
         index.add_file("constraints", UPSTREAM_FILE, UPSTREAM)
         path = tmp_path / "compatibility.toml"
         path.write_text(
@@ -225,7 +213,7 @@ def test_the_index_comes_from_pip_index_url_before_the_matrix(
 UNKNOWN = "the image needs a compiler unless it is pure Python"
 NATIVE = (
     "it needs a compiler and headers: it has compiled code (wheels only for cp311-cp311 "
-    "manylinux x86_64)"
+    "manylinux x86_64, cp311-cp311 win_amd64)"
 )
 SDIST_ONLY = "no wheel for any platform (sdist only): pure Python unless it has extensions"
 

@@ -73,3 +73,28 @@ def run_resolve(
         matrix_label="compatibility.toml",
         notify=(notes if notes is not None else []).append,
     )
+
+
+def add_packages(index: IndexServer) -> None:
+    """Airflow 2.7.2 (needs beta), alpha (needs beta), beta 1.0 / 2.0 / 3.0 (3.0 after the
+    release date), delta (needs beta<2), native (x86_64 and aarch64 wheels), x86only; sdonly
+    (an sdist, no wheel), x86sdist (an x86_64 wheel, a Windows wheel and an sdist), oldarm (a
+    wheel for Python 3.10 on aarch64 only, and an sdist), py2only (a py2-none-any wheel and an
+    sdist), late (an sdist, and a py3-none-any wheel uploaded after the release date)."""
+    index.add("apache-airflow", "2.7.2", requires_dist=["beta>=1"], upload_time=OLD)
+    index.add("alpha", "1.0", requires_dist=["beta>=1"], upload_time=OLD)
+    index.add("beta", "1.0", upload_time=OLD)
+    index.add("beta", "2.0", upload_time=OLD)
+    index.add("beta", "3.0", upload_time=datetime(2023, 10, 20, tzinfo=UTC))
+    index.add("delta", "1.0", requires_dist=["beta<2"], upload_time=OLD)
+    index.add("native", "1.0", tags=X86_TAG, upload_time=OLD)
+    index.add("native", "1.0", tags=ARM_TAG, upload_time=OLD)
+    index.add("x86only", "1.0", tags=X86_TAG, upload_time=OLD)
+    index.add("sdonly", "1.0", wheel=False, sdist=True, upload_time=OLD)
+    index.add("x86sdist", "1.0", tags=X86_TAG, sdist=True, upload_time=OLD)
+    index.add("x86sdist", "1.0", tags="cp311-cp311-win_amd64", upload_time=OLD)
+    index.add("oldarm", "1.0", tags=X86_TAG, sdist=True, upload_time=OLD)
+    index.add("oldarm", "1.0", tags="cp310-cp310-manylinux_2_17_aarch64", upload_time=OLD)
+    index.add("py2only", "1.0", tags="py2-none-any", sdist=True, upload_time=OLD)
+    index.add("late", "1.0", wheel=False, sdist=True, upload_time=OLD)
+    index.add("late", "1.0", upload_time=datetime(2023, 10, 20, tzinfo=UTC))  # after

@@ -34,7 +34,7 @@ from astroctl.seams.uv import (
     parse_compiled,
     parse_lock,
 )
-from tests.helpers import RecordingRunner
+from tests.helpers import RecordingRunner, keep_on_loopback
 from tests.index_server import IndexServer
 from tests.seams.private_index import AuthIndexServer, closed_port, write_netrc
 
@@ -43,18 +43,11 @@ ARM64 = PLATFORMS["arm64"]
 OLD = datetime(2023, 1, 1, tzinfo=UTC)
 X86_TAG = "cp311-cp311-manylinux_2_17_x86_64"
 ARM_TAG = "cp311-cp311-manylinux_2_17_aarch64"
-DEAD_PROXY = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
 def _uv_stays_on_loopback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.setenv(name, DEAD_PROXY)
-        monkeypatch.setenv(name.lower(), DEAD_PROXY)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
-    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    keep_on_loopback(monkeypatch, tmp_path)
 
 
 @pytest.fixture
