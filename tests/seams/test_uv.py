@@ -29,7 +29,6 @@ from astroctl.seams.uv import (
     environment,
     exclude_newer_stamp,
     find_binary,
-    has_credentials,
     index_environment,
     parse_compiled,
     parse_lock,
@@ -288,8 +287,9 @@ def test_index_environment_holds_only_urls_with_credentials() -> None:
     assert index_environment(plain, [plain]) == {}
     assert index_environment(secret) == {"UV_INDEX_URL": secret}
     assert index_environment(plain, [plain, secret]) == {"UV_EXTRA_INDEX_URL": f"{plain} {secret}"}
-    assert not has_credentials("https://pip.example/simple/a@b/")  # an @ in the path
-    assert has_credentials("https://token@pip.example/simple/")
+    assert index_environment("https://pip.example/simple/a@b/") == {}  # an @ in the path
+    user_only = "https://robot@pip.example/simple/"
+    assert index_environment(user_only) == {"UV_INDEX_URL": user_only}
 
 
 def test_a_failure_never_shows_the_credentials_of_an_index_url(uv: Uv, tmp_path: Path) -> None:

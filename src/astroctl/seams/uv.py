@@ -45,6 +45,7 @@ from types import MappingProxyType
 from astroctl.errors import ChecksFailed, OperationError
 from astroctl.seams.cache import DiskCache, Entry, entry_key
 from astroctl.seams.process import Environment, ProcessFailed, ProcessRunner
+from astroctl.seams.urls import has_credentials
 
 # The runtime's architectures as uv's --python-platform targets (glibc Linux, manylinux).
 PLATFORMS: Mapping[str, str] = MappingProxyType(
@@ -145,12 +146,6 @@ def environment(environ: Mapping[str, str] | None = None) -> Environment:
     if not env.get("SSL_CERT_FILE", "").strip() and bundle:
         changes["SSL_CERT_FILE"] = bundle
     return MappingProxyType(changes)
-
-
-def has_credentials(url: str) -> bool:
-    """Whether an index URL carries a user name or password (``https://user:token@host/``)."""
-    _, slashes, rest = url.partition("//")
-    return bool(slashes) and "@" in rest.split("/", 1)[0]
 
 
 def index_environment(index_url: str, extra_index_urls: Sequence[str] = ()) -> dict[str, str]:
