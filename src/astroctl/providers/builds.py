@@ -25,7 +25,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal, NoReturn
 
 from astroctl.errors import AstroctlError, ChecksFailed, OperationError
-from astroctl.providers.target import IndexChoice
+from astroctl.providers.target import UV_MACHINES, IndexChoice
 from astroctl.seams.http import HttpClient, shown_url
 
 if TYPE_CHECKING:
@@ -167,7 +167,7 @@ _VERSIONED_PLATFORM = re.compile(
     r"(manylinux|musllinux)_\d+_\d+_(.+)|manylinux(?:1|2010|2014)_(.+)|macosx_\d+_\d+_(.+)"
 )
 _FAMILIES = ("manylinux", "musllinux", "linux", "macosx", "win")
-_ARCHITECTURES = ("x86_64", "aarch64")  # the platforms of PLATFORMS, as wheel tags name them
+_ARCHITECTURES = tuple(UV_MACHINES.values())  # the release's, as wheel tags name them
 
 
 def _platform(tag: str) -> str:

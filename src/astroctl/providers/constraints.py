@@ -594,13 +594,14 @@ class _Job:
 
 def _wheels_taken(release: Release, checks: Sequence[ArchitectureCheck]) -> str:
     """Which Linux wheels the checks took, as the header says it after the platforms."""
-    levels = {check.platform.partition("-")[2] for check in checks}
+    levels = {uv_platform(release, check.architecture).manylinux for check in checks}
     if len(levels) != 1:
         return ""
     level = levels.pop()
-    if level.startswith("manylinux_"):
-        return f" (wheels up to {level}: the glibc of Debian {release.codename})"
-    return " (uv's default Linux target: no Debian release astroctl knows in the OS)"
+    if level is None:
+        return " (uv's default Linux target: no Debian release astroctl knows in the OS)"
+    major, minor = level
+    return f" (wheels up to manylinux_{major}_{minor}: the glibc of Debian {release.codename})"
 
 
 def pins_digest(pins: Mapping[str, str]) -> str:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from astroctl.errors import InputError, OperationError
+from astroctl.errors import OperationError
 
 CACHE_DIR_VARIABLE = "ASTROCTL_CACHE_DIR"
 TTL_VARIABLE = "ASTROCTL_CACHE_TTL"
@@ -78,19 +78,11 @@ def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
 def cache_ttl(environ: Mapping[str, str] | None = None) -> float:
     """How long, at most, a cached page may be used without asking: ``$ASTROCTL_CACHE_TTL``
     seconds (``0``: always ask), else :data:`DEFAULT_TTL`. An InputError for anything else."""
-    env = os.environ if environ is None else environ
-    text = env.get(TTL_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_TTL
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = -1.0
-    if not (0 <= seconds < math.inf):
-        raise InputError(
-            f"${TTL_VARIABLE} {text!r} is not a number of seconds such as 600 (0: always ask)"
-        )
-    return seconds
+    from astroctl.seams.http import seconds_setting
+
+    wanted = "a number of seconds such as 600 (0: always ask)"
+    seconds = seconds_setting(TTL_VARIABLE, environ, wanted, zero=True)
+    return DEFAULT_TTL if seconds is None else seconds
 
 
 def lifetime(cache_control: str | None, age: str | None = None) -> str | None:

@@ -99,19 +99,29 @@ class HttpSettings:
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> HttpSettings:
         """The defaults, but ``max_attempt_time`` from ``$ASTROCTL_HTTP_ATTEMPT_TIME`` (seconds)
         when it is set; an :class:`InputError` for anything but a positive number."""
-        env = os.environ if environ is None else environ
-        text = env.get(ATTEMPT_TIME_VARIABLE, "").strip()
-        if not text:
-            return cls()
-        try:
-            seconds = float(text)
-        except ValueError:
-            seconds = -1.0
-        if not (0 < seconds < math.inf):
-            raise InputError(
-                f"${ATTEMPT_TIME_VARIABLE} {text!r} is not a positive number of seconds such as 300"
-            )
-        return cls(max_attempt_time=seconds)
+        seconds = seconds_setting(
+            ATTEMPT_TIME_VARIABLE, environ, "a positive number of seconds such as 300", zero=False
+        )
+        return cls() if seconds is None else cls(max_attempt_time=seconds)
+
+
+def seconds_setting(
+    variable: str, environ: Mapping[str, str] | None, wanted: str, *, zero: bool
+) -> float | None:
+    """``$variable`` (of ``environ``, default ``os.environ``) as a number of seconds, None when
+    it is unset or blank; an :class:`InputError` "``$variable 'x'`` is not ``wanted``" for
+    anything but a finite number above 0 (or 0 itself, with ``zero``)."""
+    env = os.environ if environ is None else environ
+    text = env.get(variable, "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not (0 <= seconds < math.inf) or (seconds == 0 and not zero):
+        raise InputError(f"${variable} {text!r} is not {wanted}")
+    return seconds
 
 
 class HttpStatusError(OperationError):
